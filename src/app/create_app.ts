@@ -1,0 +1,46 @@
+/**
+ * The Hono app: policy first, then forwarding. The listener runs it once
+ * per request with the request's `Exchange` as its environment.
+ */
+import { Hono } from "hono";
+import { getLogger } from "@logtape/logtape";
+import { fail } from "../policy/deny.ts";
+import type { EndpointAcl } from "../policy/endpoint_acl.ts";
+import { policyMiddleware } from "../policy/policy_middleware.ts";
+import type { EnginePool } from "../upstream/engine_pool.ts";
+import type { Exchange } from "./exchange.ts";
+import { forwardHandler } from "./forward.ts";
+
+const logger = getLogger(["dockgate", "app"]);
+
+export interface AppOptions {
+  acl: EndpointAcl;
+  pool: EnginePool;
+  inspect?: (exchange: Exchange) => Promise<Response | null>;
+}
+
+/** Builds the app; every matcher and filter is compiled here, once. */
+export function createApp(options: AppOptions): Hono<{ Bindings: Exchange }> {
+  const app = new Hono<{ Bindings: Exchange }>();
+  app.use(policyMiddleware(
+    options.inspect
+      ? { acl: options.acl, inspect: options.inspect }
+      : { acl: options.acl },
+  ));
+  app.all("*", forwardHandler(options.pool));
+  app.onError((error, c) => {
+    // A fault in the proxy's own code fails this request only, and fails
+    // it closed: nothing was forwarded.
+    logger.error("Request {requestId} failed inside dockgate: {error}", {
+      requestId: c.env.id,
+      error,
+    });
+    return fail(
+      c.env,
+      500,
+      "internal",
+      `internal error (request ${c.env.id})`,
+    );
+  });
+  return app;
+}

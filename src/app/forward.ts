@@ -1,0 +1,76 @@
+/**
+ * The last step of the Hono app: send the approved request to the engine
+ * and hand the engine's answer to the listener, which relays it as it is.
+ */
+import type { Handler } from "hono";
+import {
+  type HeaderList,
+  headerTokens,
+  headerValues,
+  HOP_BY_HOP_HEADERS,
+} from "../http/message.ts";
+import { fail } from "../policy/deny.ts";
+import { exchangeWithEngine } from "../upstream/engine_exchange.ts";
+import {
+  type EnginePool,
+  EngineUnreachableError,
+} from "../upstream/engine_pool.ts";
+import type { Exchange } from "./exchange.ts";
+
+// Headers the proxy sets itself or that only describe the client's hop.
+const NOT_FORWARDED = new Set([
+  ...HOP_BY_HOP_HEADERS,
+  "host",
+  "content-length",
+  "expect",
+]);
+
+/**
+ * End-to-end headers for the engine. Upgrade survives only on hijack routes:
+ * elsewhere it could make the engine switch protocols on a connection the
+ * proxy treats as plain HTTP.
+ */
+function engineHeaders(exchange: Exchange): HeaderList {
+  const headers = exchange.head.headers;
+  const named = new Set(headerTokens(headers, "connection"));
+  const forwarded = headers.filter(([name]) => {
+    const lower = name.toLowerCase();
+    return !NOT_FORWARDED.has(lower) && !named.has(lower);
+  });
+  const upgrade = headerValues(headers, "upgrade")[0];
+  if (exchange.route?.route.hijack && upgrade !== undefined) {
+    forwarded.push(["Connection", "Upgrade"], ["Upgrade", upgrade]);
+  }
+  return forwarded;
+}
+
+/** Builds the forwarding handler bound to one engine. */
+export function forwardHandler(
+  pool: EnginePool,
+): Handler<{ Bindings: Exchange }> {
+  return async (c) => {
+    const exchange = c.env;
+    const route = exchange.route?.route;
+    exchange.hijack = route?.hijack !== undefined;
+    const { path, rawQuery } = exchange.target;
+    try {
+      const engine = await exchangeWithEngine(pool, {
+        method: exchange.head.method,
+        target: rawQuery ? `${path}?${rawQuery}` : path,
+        headers: engineHeaders(exchange),
+        body: exchange.body,
+      }, { dedicated: exchange.hijack });
+      const status = engine.head.status;
+      const placeholder = new Response(null, {
+        status: status >= 200 && status <= 599 ? status : 200,
+      });
+      exchange.relay = { placeholder, engine };
+      return placeholder;
+    } catch (error) {
+      if (error instanceof EngineUnreachableError) {
+        return fail(exchange, 502, "engine:unreachable", error.message);
+      }
+      throw error;
+    }
+  };
+}

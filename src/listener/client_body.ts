@@ -1,0 +1,69 @@
+/**
+ * The body a client sends, readable once: either streamed to the engine as
+ * it arrives, or read whole by policy before anything is forwarded.
+ */
+import type { BufferedReader } from "../http/buffered_reader.ts";
+import { readBody } from "../http/body.ts";
+import { type BodyFraming, HttpError } from "../http/message.ts";
+
+export class ClientBody {
+  #reader: BufferedReader;
+  #framing: BodyFraming;
+  #started = false;
+  #finished: boolean;
+  bytesRead = 0;
+
+  constructor(reader: BufferedReader, framing: BodyFraming) {
+    this.#reader = reader;
+    this.#framing = framing;
+    this.#finished = framing.kind === "none";
+  }
+
+  /** True once every byte of the body has been read off the connection. */
+  get finished(): boolean {
+    return this.#finished;
+  }
+
+  /** Streams the body; it can be taken only once. */
+  async *pieces(): AsyncGenerator<Uint8Array> {
+    if (this.#started) throw new Error("request body already consumed");
+    this.#started = true;
+    for await (const piece of readBody(this.#reader, this.#framing, "client")) {
+      this.bytesRead += piece.length;
+      yield piece;
+    }
+    this.#finished = true;
+  }
+
+  /**
+   * Reads the whole body, refusing one larger than `maxBytes` before reading
+   * it when its length is declared, and as soon as it grows past when not.
+   */
+  async readAll(maxBytes: number): Promise<Uint8Array> {
+    if (this.#framing.kind === "length" && this.#framing.length > maxBytes) {
+      throw new HttpError(
+        413,
+        `request body of ${this.#framing.length} bytes exceeds the ${maxBytes} byte limit for inspected bodies`,
+      );
+    }
+    const pieces: Uint8Array[] = [];
+    let total = 0;
+    for await (const piece of this.pieces()) {
+      total += piece.length;
+      if (total > maxBytes) {
+        throw new HttpError(
+          413,
+          `request body exceeds the ${maxBytes} byte limit for inspected bodies`,
+        );
+      }
+      pieces.push(piece);
+    }
+    const body = new Uint8Array(total);
+    let offset = 0;
+    for (const piece of pieces) {
+      body.set(piece, offset);
+      offset += piece.length;
+    }
+    return body;
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * The listeners: TCP and Unix sockets, connection caps, graceful shutdown.
+ *
+ * dockgate accepts raw connections itself instead of using `Deno.serve`,
+ * because hijacked endpoints (`attach`, `exec`) need the raw socket after
+ * the engine switches protocols, and because the proxy must see the exact
+ * bytes of every request head to refuse ambiguous ones.
+ */
+import { writeError } from "./respond.ts";
+import {
+  type ConnectionLimits,
+  type ExchangeHandler,
+  serveConnection,
+} from "./connection.ts";
+import { listenUnixSocket } from "./unix_socket.ts";
+
+export interface ListenOptions {
+  /** TCP address as `host:port`; `:port` listens on all interfaces. */
+  addr: string | null;
+  socket: string | null;
+  socketPerms: number;
+  limits: ConnectionLimits;
+  maxConnections: number;
+  maxConnectionsPerClient: number;
+  handler: ExchangeHandler;
+}
+
+export interface TcpAddress {
+  hostname: string;
+  port: number;
+}
+
+const ADDR_REGEXP = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]*)):([0-9]{1,5})$/;
+
+/** Parses `host:port`, `[v6]:port` or `:port` (all interfaces). */
+export function parseListenAddr(addr: string): TcpAddress {
+  const match = ADDR_REGEXP.exec(addr);
+  const port = Number(match?.[3]);
+  if (!match || port > 65535) {
+    throw new RangeError(`invalid listen address: ${JSON.stringify(addr)}`);
+  }
+  const hostname = match[1] ?? match[2] ?? "";
+  return { hostname: hostname === "" ? "0.0.0.0" : hostname, port };
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "::1" ||
+    hostname.startsWith("127.");
+}
+
+export class ProxyServer {
+  #listeners: Deno.Listener[] = [];
+  #connections = new Map<Deno.Conn, { busy: boolean }>();
+  #perClient = new Map<string, number>();
+  #closing = false;
+  #options: ListenOptions;
+  #accepting: Promise<void>[] = [];
+  /** Where the server listens, for logs and tests. */
+  readonly endpoints: string[] = [];
+
+  constructor(options: ListenOptions) {
+    this.#options = options;
+  }
+
+  get activeConnections(): number {
+    return this.#connections.size;
+  }
+
+  /** Opens every configured listener; throws if one cannot be opened. */
+  async start(): Promise<void> {
+    const { addr, socket, socketPerms } = this.#options;
+    try {
+      if (addr !== null) {
+        const { hostname, port } = parseListenAddr(addr);
+        const listener = Deno.listen({ hostname, port });
+        this.#listeners.push(listener);
+        const bound = listener.addr as Deno.NetAddr;
+        this.endpoints.push(
+          `tcp://${
+            addr.startsWith("[") ? `[${bound.hostname}]` : bound.hostname
+          }:${bound.port}`,
+        );
+        this.#accepting.push(this.#acceptLoop(listener, (conn) => {
+          const remote = conn.remoteAddr as Deno.NetAddr;
+          return {
+            key: remote.hostname,
+            label: `${remote.hostname}:${remote.port}`,
+          };
+        }));
+      }
+      if (socket !== null) {
+        const listener = await listenUnixSocket(socket, socketPerms);
+        this.#listeners.push(listener);
+        this.endpoints.push(`unix://${socket}`);
+        this.#accepting.push(this.#acceptLoop(listener, () => ({
+          key: null,
+          label: `unix:${socket}`,
+        })));
+      }
+    } catch (error) {
+      this.#closeListeners();
+      throw error;
+    }
+  }
+
+  async #acceptLoop(
+    listener: Deno.Listener,
+    identify: (conn: Deno.Conn) => { key: string | null; label: string },
+  ): Promise<void> {
+    while (!this.#closing) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch {
+        if (this.#closing) return;
+        // Out of file descriptors or a client that reset during accept:
+        // back off briefly rather than spin.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        continue;
+      }
+      if (conn.remoteAddr.transport === "tcp") {
+        (conn as Deno.TcpConn).setNoDelay(true);
+      }
+      const { key, label } = identify(conn);
+      void this.#serve(conn, key, label);
+    }
+  }
+
+  async #serve(conn: Deno.Conn, key: string | null, label: string) {
+    const { maxConnections, maxConnectionsPerClient, handler } = this.#options;
+    const fromClient = key === null ? 0 : this.#perClient.get(key) ?? 0;
+    if (
+      this.#connections.size >= maxConnections ||
+      fromClient >= maxConnectionsPerClient
+    ) {
+      const message = this.#connections.size >= maxConnections
+        ? "too many connections to dockgate"
+        : "too many connections from this client";
+      handler.protocolError(label, 503, message);
+      await writeError(conn, 503, message, true).catch(() => 0);
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+      return;
+    }
+    const state = { busy: false };
+    this.#connections.set(conn, state);
+    if (key !== null) this.#perClient.set(key, fromClient + 1);
+    try {
+      await serveConnection(conn, {
+        client: label,
+        limits: this.#options.limits,
+        handler,
+        isClosing: () => this.#closing,
+        setBusy: (busy) => {
+          state.busy = busy;
+        },
+      });
+    } finally {
+      this.#connections.delete(conn);
+      if (key !== null) {
+        const left = (this.#perClient.get(key) ?? 1) - 1;
+        if (left === 0) this.#perClient.delete(key);
+        else this.#perClient.set(key, left);
+      }
+    }
+  }
+
+  #closeListeners() {
+    for (const listener of this.#listeners) {
+      try {
+        listener.close();
+      } catch {
+        // Already closed.
+      }
+    }
+    this.#listeners = [];
+  }
+
+  /**
+   * Stops accepting, closes idle connections, lets busy ones finish for up
+   * to `graceMs`, then closes whatever is left (long streams included) and
+   * removes the socket file.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    this.#closing = true;
+    this.#closeListeners();
+    const deadline = Date.now() + graceMs;
+    while (this.#connections.size > 0 && Date.now() < deadline) {
+      for (const [conn, state] of this.#connections) {
+        if (!state.busy) closeQuietly(conn);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    for (const conn of this.#connections.keys()) closeQuietly(conn);
+    if (this.#options.socket !== null) {
+      await Deno.remove(this.#options.socket).catch(() => {});
+    }
+  }
+}
+
+function closeQuietly(conn: Deno.Conn) {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
+}
