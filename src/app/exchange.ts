@@ -35,8 +35,11 @@ export interface Exchange {
   verdict: Verdict;
   /** The engine route the request matched, once the ACL has run. */
   route: RouteMatch | null;
-  /** Set by the forwarder: the engine's answer behind `placeholder`. */
-  relay: { placeholder: Response; engine: EngineResponse } | null;
+  /**
+   * Set by the forwarder: the engine's answer, which the listener relays
+   * with its own headers and framing instead of the app's Response.
+   */
+  relay: { engine: EngineResponse } | null;
   /** True when the route may take over the connection after a 101. */
   hijack: boolean;
   bytesIn: number;

@@ -61,11 +61,11 @@ export function forwardHandler(
         body: exchange.body,
       }, { dedicated: exchange.hijack });
       const status = engine.head.status;
-      const placeholder = new Response(null, {
+      exchange.relay = { engine };
+      // The app needs a Response; the listener writes the engine's instead.
+      return new Response(null, {
         status: status >= 200 && status <= 599 ? status : 200,
       });
-      exchange.relay = { placeholder, engine };
-      return placeholder;
     } catch (error) {
       if (error instanceof EngineUnreachableError) {
         return fail(exchange, 502, "engine:unreachable", error.message);

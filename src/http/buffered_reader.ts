@@ -48,9 +48,14 @@ export class BufferedReader {
    * the first byte; throws on an end of stream inside a head.
    */
   async readHead(maxBytes: number): Promise<Uint8Array | null> {
-    let searchFrom = this.#start;
+    // Offsets are kept relative to #start: a fill may move the bytes.
+    let scanned = 0;
     while (true) {
-      const end = findHeadEnd(this.#buffer, searchFrom, this.#end);
+      const end = findHeadEnd(
+        this.#buffer,
+        this.#start + scanned,
+        this.#end,
+      );
       if (end >= 0) {
         const head = this.#buffer.slice(this.#start, end);
         this.#start = end + 4;
@@ -59,7 +64,7 @@ export class BufferedReader {
       if (this.buffered > maxBytes) {
         throw new LineTooLongError(`head exceeds ${maxBytes} bytes`);
       }
-      searchFrom = Math.max(this.#start, this.#end - 3);
+      scanned = Math.max(0, this.buffered - 3);
       const before = this.buffered;
       if (!await this.#fill()) {
         if (before === 0) return null;
@@ -70,11 +75,12 @@ export class BufferedReader {
 
   /** Reads one CRLF-terminated line (for chunk sizes and trailers). */
   async readLine(maxBytes: number): Promise<string> {
-    let searchFrom = this.#start;
+    let scanned = 0;
     while (true) {
-      const lf = this.#buffer.subarray(searchFrom, this.#end).indexOf(LF);
+      const from = this.#start + scanned;
+      const lf = this.#buffer.subarray(from, this.#end).indexOf(LF);
       if (lf >= 0) {
-        const at = searchFrom + lf;
+        const at = from + lf;
         if (at === this.#start || this.#buffer[at - 1] !== CR) {
           throw new SyntaxError("line not terminated by CRLF");
         }
@@ -85,7 +91,7 @@ export class BufferedReader {
       if (this.buffered > maxBytes) {
         throw new LineTooLongError(`line exceeds ${maxBytes} bytes`);
       }
-      searchFrom = this.#end;
+      scanned = this.buffered;
       if (!await this.#fill()) {
         throw new Deno.errors.UnexpectedEof("end of stream inside a line");
       }

@@ -204,9 +204,11 @@ async function serveRequest(
     response = handler.rejectTarget(exchange, error);
   }
 
-  const relay = exchange.relay;
-  if (relay === null || relay.placeholder !== response) {
-    relay?.engine.abort();
+  // Hono answers HEAD with a copy of the GET response, so the relay is
+  // recognised by the verdict, not by the identity of the Response object.
+  const relay = exchange.verdict.decision === "allow" ? exchange.relay : null;
+  if (relay === null) {
+    exchange.relay?.engine.abort();
     close ||= !body.finished;
     exchange.bytesOut = await writeAppResponse(conn, response, {
       method: head.method,
