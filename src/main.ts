@@ -14,6 +14,9 @@ import { isLoopback, parseListenAddr, ProxyServer } from "./listener/listen.ts";
 import { redactPolicyForLog, setupLogging } from "./log/setup_logging.ts";
 import { deny } from "./policy/deny.ts";
 import { createEndpointAcl } from "./policy/endpoint_acl.ts";
+import { createRequestFilters } from "./policy/filters/request_filters.ts";
+import { createRequestInspector } from "./policy/inspect_request.ts";
+import { detectOwnContainerId } from "./upstream/own_container.ts";
 import { detectApiVersion } from "./upstream/api_version.ts";
 import { EnginePool } from "./upstream/engine_pool.ts";
 
@@ -99,6 +102,18 @@ async function serve(config: DockgateConfig): Promise<number> {
   });
   const pool = new EnginePool(config.docker.socket);
   watchApiVersion(pool, config);
+  const ownContainerId = await detectOwnContainerId();
+  if (ownContainerId !== null) {
+    logger.info("Running in container {containerId}: it is protected", {
+      containerId: ownContainerId,
+    });
+  }
+  const engine = config.docker.socket;
+  const filters = createRequestFilters({
+    ...config.filters,
+    engine_socket_paths: engine.kind === "unix" ? [engine.path] : [],
+    proxy_container_id: ownContainerId,
+  });
   const app = createApp({
     acl: createEndpointAcl({
       sections: config.sections,
@@ -106,6 +121,11 @@ async function serve(config: DockgateConfig): Promise<number> {
       actions: config.actions,
     }),
     pool,
+    inspect: createRequestInspector({
+      filters,
+      maxBodyBytes: config.limits.max_body_bytes,
+      pool,
+    }),
   });
   const { limits } = config;
   const server = new ProxyServer({

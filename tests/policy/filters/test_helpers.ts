@@ -44,8 +44,12 @@ export function makeOptions(
 ): FilterOptions {
   return {
     disable_defaults: patch.disable_defaults ?? false,
-    proxy_container_name: patch.proxy_container_name ?? "dockgate",
-    proxy_network_name: patch.proxy_network_name ?? "dockgate-net",
+    proxy_container_name: patch.proxy_container_name === undefined
+      ? "dockgate"
+      : patch.proxy_container_name,
+    proxy_network_name: patch.proxy_network_name === undefined
+      ? "dockgate-net"
+      : patch.proxy_network_name,
     engine_socket_paths: patch.engine_socket_paths ?? [],
     volumes: {
       allowed_names: [],

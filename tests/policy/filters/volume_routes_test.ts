@@ -52,6 +52,28 @@ Deno.test("volume create denies driver options that mount the engine socket", ()
       expected: "BodyError",
     },
     {
+      name: "appended overlay lower directory",
+      request: createVolume({
+        DriverOpts: {
+          type: "overlay",
+          device: "overlay",
+          o: "lowerdir+=/var/run,upperdir=/u,workdir=/w",
+        },
+      }),
+      expected: "defaults.engine_socket",
+    },
+    {
+      name: "relative overlay directory",
+      request: createVolume({
+        DriverOpts: {
+          type: "overlay",
+          device: "overlay",
+          o: "lowerdir=run,upperdir=/u,workdir=/w",
+        },
+      }),
+      expected: "request.invalid",
+    },
+    {
       name: "relative device",
       request: createVolume({
         DriverOpts: { type: "none", o: "bind", device: "var/run" },
@@ -133,6 +155,18 @@ Deno.test("volume create applies names, drivers and host-path rules", () => {
         DriverOpts: { type: "ext4", device: "/dev/sda1" },
       }),
       expected: "volumes.allowed_paths",
+    },
+    {
+      name: "any absolute path in o",
+      options: { volumes: { denied_paths: [denyPattern("^/etc/.*")] } },
+      request: createVolume({
+        DriverOpts: {
+          type: "cifs",
+          device: "//srv/share",
+          o: "addr=fe80::1,credentials=/etc/creds",
+        },
+      }),
+      expected: "volumes.denied_paths",
     },
     {
       name: "third-party driver options are not host paths",

@@ -1,0 +1,63 @@
+/**
+ * `POST /build`: options are all in the query string (form bodies are
+ * refused before the filters run).
+ *
+ * - Every `t` names an image the build writes; image rules check each one.
+ * - `outputs` (BuildKit exporters) can also name images; with image rules
+ *   set, any non-empty `outputs` is denied, as its names are not read here.
+ * - `networkmode=host` or `container:<ref>` runs build steps in that
+ *   network namespace: denied by `deny_host_network`.
+ * - `cgroupparent` places build containers in any cgroup: denied by
+ *   `deny_privileged`.
+ *
+ * `FROM` lines and `remote=` contexts are not visible to the filters.
+ *
+ * @module
+ */
+
+import { joinedContainer } from "./container_refs.ts";
+import { checkRepoTag, imageNameRuleInForce } from "./image_policy.ts";
+import { deny, quote } from "./policy.ts";
+import type { Policy } from "./policy.ts";
+import type { FilterContext, FilterDenial } from "./types.ts";
+
+const EMPTY_OUTPUTS = new Set(["", "[]", "null"]);
+
+/** `POST /build`. */
+export function checkBuild(
+  policy: Policy,
+  ctx: FilterContext,
+): FilterDenial | undefined {
+  const containers = policy.options.containers;
+  const networkMode = ctx.query.get("networkmode") ?? "";
+  if (
+    containers.deny_host_network &&
+    (networkMode === "host" || joinedContainer(networkMode) !== null)
+  ) {
+    return deny(
+      "containers.deny_host_network",
+      `query "networkmode" is ${quote(networkMode)}`,
+    );
+  }
+  const cgroupParent = ctx.query.get("cgroupparent") ?? "";
+  if (containers.deny_privileged && cgroupParent !== "") {
+    return deny(
+      "containers.deny_privileged",
+      `query "cgroupparent" is ${quote(cgroupParent)}`,
+    );
+  }
+  for (const [index, name] of ctx.query.getAll("t").entries()) {
+    const denial = checkRepoTag(policy, `query "t" #${index + 1}`, name, "");
+    if (denial !== undefined) return denial;
+  }
+  const outputs = (ctx.query.get("outputs") ?? "").trim();
+  const rule = imageNameRuleInForce(policy);
+  if (rule !== null && !EMPTY_OUTPUTS.has(outputs)) {
+    return deny(
+      rule,
+      `query "outputs" ${quote(outputs)} may name images, which image ` +
+        "rules cannot check",
+    );
+  }
+  return undefined;
+}
