@@ -208,8 +208,13 @@ export const FILTER_GROUP_SCHEMAS = {
     allowed_tags: ALLOWED_PATTERNS_SCHEMA,
     /** Tags that may not be used. Default: none. */
     denied_tags: DENIED_PATTERNS_SCHEMA,
-    /** Allow `POST /images/load`, which skips name checks. Default: false. */
-    allow_load: v.optional(BOOLEAN_SCHEMA, false),
+    /**
+     * `POST /images/load` sets whatever tags its tarball names, past every
+     * name check: true allows it, false refuses it. Default: null, which
+     * allows it unless an image name rule (images.* or containers.*_images)
+     * is set.
+     */
+    allow_load: v.optional(v.nullable(BOOLEAN_SCHEMA), null),
   }, mappingMessage),
   networks: v.strictObject({
     /** Network names that may be used. Default: any. */

@@ -4,7 +4,7 @@
  * Bodies are streamed piece by piece in both directions; nothing here holds
  * more than one piece, so a 1 GiB `docker load` costs a few buffers.
  */
-import type { BufferedReader } from "./buffered_reader.ts";
+import { type BufferedReader, LineTooLongError } from "./buffered_reader.ts";
 import { type BodyFraming, HttpError } from "./message.ts";
 
 /** Something bytes can be written to, like `Deno.Conn`. */
@@ -70,7 +70,7 @@ async function* readChunks(
   side: string,
 ): AsyncGenerator<Uint8Array> {
   while (true) {
-    const line = await reader.readLine(MAX_CHUNK_LINE);
+    const line = await readFramingLine(reader, MAX_CHUNK_LINE, status, side);
     const match = CHUNK_SIZE_REGEXP.exec(line);
     if (!match) {
       throw new HttpError(status, `invalid chunk size line from ${side}`);
@@ -88,9 +88,36 @@ async function* readChunks(
       remaining -= piece.length;
       yield piece;
     }
-    if (await reader.readLine(2) !== "") {
+    if (await readFramingLine(reader, 0, status, side) !== "") {
       throw new HttpError(status, `chunk from ${side} not followed by CRLF`);
     }
+  }
+}
+
+/**
+ * Reads a chunk-size, chunk-end or trailer line. A malformed one is the
+ * sender's protocol error, reported with the status for that side, so that a
+ * bad client body is never mistaken for a failing engine or the reverse.
+ */
+async function readFramingLine(
+  reader: BufferedReader,
+  maxBytes: number,
+  status: number,
+  side: string,
+): Promise<string> {
+  try {
+    return await reader.readLine(maxBytes);
+  } catch (error) {
+    if (error instanceof LineTooLongError) {
+      throw new HttpError(status, `chunk framing line from ${side} too long`);
+    }
+    if (error instanceof SyntaxError) {
+      throw new HttpError(status, `chunk framing from ${side}: bare LF`);
+    }
+    if (error instanceof Deno.errors.UnexpectedEof) {
+      throw new HttpError(status, `${side} chunked body ended early`);
+    }
+    throw error;
   }
 }
 
@@ -101,7 +128,12 @@ async function skipTrailers(
 ) {
   let total = 0;
   while (true) {
-    const line = await reader.readLine(MAX_TRAILER_BYTES);
+    const line = await readFramingLine(
+      reader,
+      MAX_TRAILER_BYTES,
+      status,
+      side,
+    );
     if (line === "") return;
     total += line.length;
     if (total > MAX_TRAILER_BYTES) {

@@ -16,15 +16,26 @@ export interface ByteSource {
 export class LineTooLongError extends RangeError {}
 
 const READ_SIZE = 64 * 1024;
+// Small to start with: a thousand idle keep-alive clients should cost a
+// thousand small buffers, not a thousand read-sized ones.
+const INITIAL_SIZE = 16 * 1024;
+const MIN_FREE = 4 * 1024;
 const CR = 0x0d;
 const LF = 0x0a;
 
+/**
+ * Buffered reads from a {@linkcode ByteSource}. At most one read from the
+ * source is in flight at a time: callers that ask for more bytes while a read
+ * is pending share its result, so a watcher waiting for the peer to hang up
+ * never races the parser for the bytes of the next request.
+ */
 export class BufferedReader {
   #source: ByteSource;
   #buffer: Uint8Array = new Uint8Array(0);
   #start = 0;
   #end = 0;
   #eof = false;
+  #filling: Promise<boolean> | null = null;
 
   constructor(source: ByteSource) {
     this.#source = source;
@@ -35,6 +46,11 @@ export class BufferedReader {
     return this.#end - this.#start;
   }
 
+  /** True once the source has reported its end. */
+  get ended(): boolean {
+    return this.#eof;
+  }
+
   /** Takes every buffered byte, leaving the buffer empty. */
   takeBuffered(): Uint8Array {
     const bytes = this.#buffer.slice(this.#start, this.#end);
@@ -43,20 +59,43 @@ export class BufferedReader {
   }
 
   /**
+   * Reads once more from the source into the buffer, or joins the read in
+   * flight. Resolves false at the end of the stream.
+   */
+  readMore(): Promise<boolean> {
+    this.#filling ??= this.#fill().finally(() => {
+      this.#filling = null;
+    });
+    return this.#filling;
+  }
+
+  /**
+   * Resolves true as soon as at least one byte is buffered, false when the
+   * stream ends first.
+   */
+  async waitForData(): Promise<boolean> {
+    while (this.buffered === 0) {
+      if (!await this.readMore()) return false;
+    }
+    return true;
+  }
+
+  /**
    * Reads up to and including the blank line that ends an HTTP head and
    * returns the head without it. Returns null on a clean end of stream before
-   * the first byte; throws on an end of stream inside a head.
+   * the first byte; throws on an end of stream inside a head, and
+   * {@linkcode LineTooLongError} when the head is longer than `maxBytes`,
+   * however it arrived.
    */
   async readHead(maxBytes: number): Promise<Uint8Array | null> {
     // Offsets are kept relative to #start: a fill may move the bytes.
     let scanned = 0;
     while (true) {
-      const end = findHeadEnd(
-        this.#buffer,
-        this.#start + scanned,
-        this.#end,
-      );
+      const end = findHeadEnd(this.#buffer, this.#start + scanned, this.#end);
       if (end >= 0) {
+        if (end - this.#start > maxBytes) {
+          throw new LineTooLongError(`head exceeds ${maxBytes} bytes`);
+        }
         const head = this.#buffer.slice(this.#start, end);
         this.#start = end + 4;
         return head;
@@ -66,14 +105,18 @@ export class BufferedReader {
       }
       scanned = Math.max(0, this.buffered - 3);
       const before = this.buffered;
-      if (!await this.#fill()) {
+      if (!await this.readMore()) {
         if (before === 0) return null;
         throw new Deno.errors.UnexpectedEof("end of stream inside a head");
       }
     }
   }
 
-  /** Reads one CRLF-terminated line (for chunk sizes and trailers). */
+  /**
+   * Reads one CRLF-terminated line (for chunk sizes and trailers) and
+   * returns it without the CRLF. A line that ends in a bare LF is a
+   * `SyntaxError`; one longer than `maxBytes` a {@linkcode LineTooLongError}.
+   */
   async readLine(maxBytes: number): Promise<string> {
     let scanned = 0;
     while (true) {
@@ -84,15 +127,19 @@ export class BufferedReader {
         if (at === this.#start || this.#buffer[at - 1] !== CR) {
           throw new SyntaxError("line not terminated by CRLF");
         }
+        if (at - 1 - this.#start > maxBytes) {
+          throw new LineTooLongError(`line exceeds ${maxBytes} bytes`);
+        }
         const line = this.#buffer.subarray(this.#start, at - 1);
         this.#start = at + 1;
         return String.fromCharCode(...line);
       }
-      if (this.buffered > maxBytes) {
+      // The line may still end with the CR that is already buffered.
+      if (this.buffered > maxBytes + 1) {
         throw new LineTooLongError(`line exceeds ${maxBytes} bytes`);
       }
       scanned = this.buffered;
-      if (!await this.#fill()) {
+      if (!await this.readMore()) {
         throw new Deno.errors.UnexpectedEof("end of stream inside a line");
       }
     }
@@ -105,7 +152,7 @@ export class BufferedReader {
   async readSome(max: number): Promise<Uint8Array | null> {
     if (this.buffered === 0) {
       if (this.#eof) return null;
-      if (max >= READ_SIZE) {
+      if (max >= READ_SIZE && this.#filling === null) {
         // Large reads go straight from the source to the caller, skipping a
         // copy through the buffer: bodies and tunnels are the hot path.
         const chunk = new Uint8Array(READ_SIZE);
@@ -116,7 +163,7 @@ export class BufferedReader {
         }
         return chunk.subarray(0, n);
       }
-      if (!await this.#fill()) return null;
+      if (!await this.waitForData()) return null;
     }
     const n = Math.min(max, this.buffered);
     const bytes = this.#buffer.slice(this.#start, this.#start + n);
@@ -127,7 +174,7 @@ export class BufferedReader {
   /** Reads exactly `length` bytes or throws at an early end of stream. */
   async readExact(length: number): Promise<Uint8Array> {
     while (this.buffered < length) {
-      if (!await this.#fill()) {
+      if (!await this.readMore()) {
         throw new Deno.errors.UnexpectedEof("end of stream inside a body");
       }
     }
@@ -138,24 +185,34 @@ export class BufferedReader {
 
   async #fill(): Promise<boolean> {
     if (this.#eof) return false;
-    if (this.#start === this.#end) {
-      this.#start = this.#end = 0;
-    }
-    if (this.#buffer.length - this.#end < READ_SIZE) {
-      const kept = this.#end - this.#start;
-      const grown = new Uint8Array(Math.max(kept + READ_SIZE, READ_SIZE * 2));
-      grown.set(this.#buffer.subarray(this.#start, this.#end));
-      this.#buffer = grown;
-      this.#start = 0;
-      this.#end = kept;
-    }
-    const n = await this.#source.read(this.#buffer.subarray(this.#end));
+    this.#makeRoom();
+    const n = await this.#source.read(
+      this.#buffer.subarray(this.#end, this.#end + READ_SIZE),
+    );
     if (n === null) {
       this.#eof = true;
       return false;
     }
     this.#end += n;
     return true;
+  }
+
+  /** Ensures at least MIN_FREE bytes after #end, compacting or growing. */
+  #makeRoom() {
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+    if (this.#buffer.length - this.#end >= MIN_FREE) return;
+    const kept = this.#end - this.#start;
+    if (this.#buffer.length - kept >= MIN_FREE + this.#buffer.length / 4) {
+      this.#buffer.copyWithin(0, this.#start, this.#end);
+    } else {
+      const grown = new Uint8Array(
+        Math.max(INITIAL_SIZE, this.#buffer.length * 2, kept + MIN_FREE),
+      );
+      grown.set(this.#buffer.subarray(this.#start, this.#end));
+      this.#buffer = grown;
+    }
+    this.#start = 0;
+    this.#end = kept;
   }
 }
 

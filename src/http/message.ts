@@ -45,6 +45,7 @@ const TARGET_REGEXP = /^[\x21-\x7e]+$/;
 const DIGITS_REGEXP = /^[0-9]{1,15}$/;
 const STATUS_LINE_REGEXP = /^(HTTP\/1\.[01]) ([0-9]{3})(?: ([^\r\n]*))?$/;
 const HTTP2_PREFACE = "PRI * HTTP/2.0";
+const HTTP_VERSION_REGEXP = /^HTTP\/[0-9]\.[0-9]$/;
 
 /** Header names that belong to one hop and are never forwarded (RFC 9110). */
 export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
@@ -116,7 +117,11 @@ export function parseRequestHead(
     throw new HttpError(400, "malformed request line");
   }
   if (version !== "HTTP/1.1" && version !== "HTTP/1.0") {
-    throw new HttpError(505, `unsupported HTTP version: ${version}`);
+    // A well-formed other version gets the status that names the problem;
+    // anything else in that place is just a broken request line.
+    throw HTTP_VERSION_REGEXP.test(version)
+      ? new HttpError(505, `unsupported HTTP version: ${version}`)
+      : new HttpError(400, "malformed request line");
   }
   if (!TARGET_REGEXP.test(target)) {
     throw new HttpError(400, "malformed request target");

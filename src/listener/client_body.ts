@@ -12,6 +12,12 @@ export class ClientBody {
   #started = false;
   #finished: boolean;
   bytesRead = 0;
+  /**
+   * Why reading the body failed (a malformed chunk, an early end), once it
+   * has. Whoever was reading may have turned that into a 5xx of its own;
+   * the listener answers with this instead.
+   */
+  error: unknown = undefined;
 
   constructor(reader: BufferedReader, framing: BodyFraming) {
     this.#reader = reader;
@@ -28,9 +34,16 @@ export class ClientBody {
   async *pieces(): AsyncGenerator<Uint8Array> {
     if (this.#started) throw new Error("request body already consumed");
     this.#started = true;
-    for await (const piece of readBody(this.#reader, this.#framing, "client")) {
-      this.bytesRead += piece.length;
-      yield piece;
+    try {
+      for await (
+        const piece of readBody(this.#reader, this.#framing, "client")
+      ) {
+        this.bytesRead += piece.length;
+        yield piece;
+      }
+    } catch (error) {
+      this.error = error;
+      throw error;
     }
     this.#finished = true;
   }
@@ -41,20 +54,22 @@ export class ClientBody {
    */
   async readAll(maxBytes: number): Promise<Uint8Array> {
     if (this.#framing.kind === "length" && this.#framing.length > maxBytes) {
-      throw new HttpError(
+      this.error = new HttpError(
         413,
         `request body of ${this.#framing.length} bytes exceeds the ${maxBytes} byte limit for inspected bodies`,
       );
+      throw this.error;
     }
     const pieces: Uint8Array[] = [];
     let total = 0;
     for await (const piece of this.pieces()) {
       total += piece.length;
       if (total > maxBytes) {
-        throw new HttpError(
+        this.error = new HttpError(
           413,
           `request body exceeds the ${maxBytes} byte limit for inspected bodies`,
         );
+        throw this.error;
       }
       pieces.push(piece);
     }

@@ -38,6 +38,11 @@ export interface EngineResponse {
   framing: BodyFraming;
   /** The connection, for hijacks: the caller owns it after a 101. */
   connection: EngineConnection;
+  /**
+   * Resolves true once the whole request, body included, is on the wire,
+   * false if sending it failed. A tunnel must not start before.
+   */
+  requestSent: Promise<boolean>;
   /** Streams the body; the connection is released or closed at its end. */
   body(): AsyncGenerator<Uint8Array>;
   /** Drops the connection without reading the rest (client went away). */
@@ -93,8 +98,13 @@ async function readResponseHead(connection: EngineConnection) {
 
 /**
  * Sends a request and waits for the response head. A reused connection that
- * the engine closed while idle is retried once on a fresh one, but only when
- * the request body can be replayed.
+ * the engine closed while idle is retried once on a fresh one; a request
+ * whose body cannot be replayed (a stream) never goes on a reused one.
+ *
+ * Throws {@linkcode EngineUnreachableError} when the engine cannot be
+ * reached or gives no usable answer, and the client's own error (an
+ * `HttpError` such as a malformed chunked body) when reading the request
+ * body failed.
  */
 export async function exchangeWithEngine(
   pool: EnginePool,
@@ -102,84 +112,146 @@ export async function exchangeWithEngine(
   options: { dedicated?: boolean } = {},
 ): Promise<EngineResponse> {
   const replayable = request.body.kind !== "stream";
-  const first = options.dedicated
+  const first = options.dedicated || !replayable
     ? { connection: await pool.connect(), reused: false }
     : await pool.acquire();
   try {
-    return await exchangeOn(pool, first.connection, request);
+    return await exchangeOn(pool, first.connection, request, first.reused);
   } catch (error) {
-    if (!(first.reused && replayable && error instanceof StaleConnection)) {
-      throw error;
+    if (!(error instanceof StaleConnection)) throw error;
+    if (!first.reused) {
+      throw new EngineUnreachableError(
+        `the Docker engine at ${pool.description} closed the connection ` +
+          `without answering`,
+      );
     }
   }
-  return await exchangeOn(pool, await pool.connect(), request);
+  return await exchangeOn(pool, await pool.connect(), request, false);
 }
 
+/** A pooled connection turned out to be closed by the engine. */
 class StaleConnection extends Error {}
+
+/** What became of sending the request, filled in as it happens. */
+interface SendState {
+  /** Settles once the request is on the wire (or failed to get there). */
+  sent: Promise<boolean>;
+  done: boolean;
+  /** Set when reading the client's body failed, not writing to the engine. */
+  bodyError: unknown;
+}
 
 async function exchangeOn(
   pool: EnginePool,
   connection: EngineConnection,
   request: OutgoingRequest,
+  reused: boolean,
 ): Promise<EngineResponse> {
-  const sent = sendRequest(connection, request);
+  const send = startSending(connection, request);
   // An upload that fails half way (the client vanished) would leave the
   // engine waiting for the rest forever: closing the connection ends both.
-  sent.catch(() => pool.discard(connection));
+  void send.sent.then((ok) => ok || pool.discard(connection));
   let head: ResponseHead | null;
   try {
     head = await readResponseHead(connection);
   } catch (error) {
     pool.discard(connection);
-    await sent.catch(() => {});
-    if (error instanceof HttpError) throw error;
+    // Waiting for the send to settle could wait on a client that went
+    // quiet; its error, if any, is already recorded.
+    if (send.bodyError !== undefined) throw send.bodyError;
+    if (reused && !(error instanceof HttpError)) {
+      // Whatever broke, it broke on a connection the engine may have closed
+      // while it sat in the pool; the caller retries once on a fresh one.
+      throw new StaleConnection("engine closed the connection");
+    }
+    const detail = error instanceof Error ? error.message : String(error);
     throw new EngineUnreachableError(
-      `connection to the Docker engine at ${pool.description} failed: ${
-        error instanceof Error ? error.message : String(error)
-      }`,
+      error instanceof HttpError
+        ? `the Docker engine at ${pool.description} sent a malformed ` +
+          `answer: ${detail}`
+        : `connection to the Docker engine at ${pool.description} ` +
+          `failed: ${detail}`,
     );
   }
   if (head === null) {
     pool.discard(connection);
-    await sent.catch(() => {});
+    if (send.bodyError !== undefined) throw send.bodyError;
     throw new StaleConnection("engine closed the connection");
   }
   const framing = responseFraming(head, request.method);
   const reusable = framing.kind !== "close" && head.status !== 101 &&
     !headerTokens(head.headers, "connection").includes("close");
   let settled = false;
-  const finish = async (complete: boolean) => {
+  const finish = (complete: boolean) => {
     if (settled) return;
     settled = true;
-    const requestSent = await sent.then(() => true, () => false);
-    if (complete && reusable && requestSent) pool.release(connection);
-    else pool.discard(connection);
+    // A request still being sent after the whole answer arrived (the engine
+    // refused an upload early) leaves the connection out of step for good.
+    if (complete && reusable && send.done) {
+      void send.sent.then((ok) => ok && pool.release(connection));
+    } else {
+      pool.discard(connection);
+    }
   };
   return {
     head,
     framing,
     connection,
+    requestSent: send.sent,
     async *body() {
       let complete = false;
       try {
         yield* readBody(connection.reader, framing, "engine");
         complete = true;
       } finally {
-        await finish(complete);
+        finish(complete);
       }
     },
     abort() {
-      void finish(false);
+      finish(false);
     },
   };
+}
+
+function startSending(
+  connection: EngineConnection,
+  request: OutgoingRequest,
+): SendState {
+  const state: SendState = {
+    sent: Promise.resolve(false),
+    done: false,
+    bodyError: undefined,
+  };
+  state.sent = sendRequest(connection, request, state).then(
+    () => true,
+    () => false,
+  ).finally(() => {
+    state.done = true;
+  });
+  return state;
 }
 
 async function sendRequest(
   connection: EngineConnection,
   request: OutgoingRequest,
+  state: SendState,
 ): Promise<void> {
   await writeAll(connection.conn, encodeRequest(request));
   if (request.body.kind === "stream") {
-    await writeBody(connection.conn, request.body.framing, request.body.pieces);
+    const { framing, pieces } = request.body;
+    await writeBody(connection.conn, framing, recordErrors(pieces, state));
+  }
+}
+
+/** Passes pieces through, noting an error that comes from the source. */
+async function* recordErrors(
+  pieces: AsyncIterable<Uint8Array>,
+  state: SendState,
+): AsyncGenerator<Uint8Array> {
+  try {
+    yield* pieces;
+  } catch (error) {
+    state.bodyError = error;
+    throw error;
   }
 }

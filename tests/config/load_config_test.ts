@@ -61,7 +61,7 @@ Deno.test("loadConfig() with an empty environment gives the defaults", () => {
   equal(config.filters.proxy_network_name, null);
   equal(config.filters.containers.deny_privileged, true);
   equal(config.filters.containers.deny_host_network, true);
-  equal(config.filters.images.allow_load, false);
+  equal(config.filters.images.allow_load, null);
   deepStrictEqual(config.filters.containers.require_labels, {});
   deepStrictEqual(config.filters.volumes.denied_paths, []);
 });

@@ -10,7 +10,11 @@
  * @module
  */
 
-import { checkImageRules, checkRepoTag } from "./image_policy.ts";
+import {
+  checkImageRules,
+  checkRepoTag,
+  imageNameRuleInForce,
+} from "./image_policy.ts";
 import {
   type ImageReference,
   parseDigest,
@@ -97,9 +101,21 @@ export function checkImageLoad(
   policy: Policy,
   _ctx: FilterContext,
 ): FilterDenial | undefined {
-  if (policy.options.images.allow_load) return undefined;
+  const allowLoad = policy.options.images.allow_load;
+  const containers = policy.options.containers;
+  const nameRule = imageNameRuleInForce(policy) ??
+    (containers.allowed_images.length > 0
+      ? "containers.allowed_images"
+      : containers.denied_images.length > 0
+      ? "containers.denied_images"
+      : null);
+  if (allowLoad === true || (allowLoad === null && nameRule === null)) {
+    return undefined;
+  }
   return deny(
     "images.allow_load",
-    "loading a tarball sets tags that image rules cannot check",
+    allowLoad === false
+      ? "loading image tarballs is turned off"
+      : `loading a tarball sets tags that ${nameRule} cannot check (set images.allow_load to allow it)`,
   );
 }

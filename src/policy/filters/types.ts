@@ -70,7 +70,8 @@ export interface FilterOptions {
     readonly denied_repos: PatternList;
     readonly allowed_tags: PatternList;
     readonly denied_tags: PatternList;
-    readonly allow_load: boolean;
+    /** null: allowed unless an image name rule is set. */
+    readonly allow_load: boolean | null;
   };
   readonly networks: {
     readonly allowed_names: PatternList;

@@ -266,17 +266,32 @@ Deno.test("image push checks the pushed name and denies all-tag pushes under tag
   ]);
 });
 
-Deno.test("image load is allowed only by allow_load", () => {
+Deno.test("image load is refused while an image name rule is set, unless allow_load", () => {
+  const load = { routeId: "image.load" };
   runCases([
+    { name: "no name rules", request: load, expected: "allowed" },
     {
-      name: "default",
-      request: { routeId: "image.load" },
+      name: "repo rule",
+      options: PRIVATE,
+      request: load,
       expected: "images.allow_load",
     },
     {
-      name: "allowed",
-      options: { images: { allow_load: true } },
-      request: { routeId: "image.load" },
+      name: "container image rule",
+      options: { containers: { denied_images: [denyPattern(":latest$")] } },
+      request: load,
+      expected: "images.allow_load",
+    },
+    {
+      name: "turned off",
+      options: { images: { allow_load: false } },
+      request: load,
+      expected: "images.allow_load",
+    },
+    {
+      name: "turned on over a repo rule",
+      options: { ...PRIVATE, images: { ...PRIVATE.images, allow_load: true } },
+      request: load,
       expected: "allowed",
     },
   ]);

@@ -78,7 +78,7 @@ export function makeOptions(
       denied_repos: [],
       allowed_tags: [],
       denied_tags: [],
-      allow_load: false,
+      allow_load: null,
       ...patch.images,
     },
     networks: {
