@@ -49,7 +49,7 @@ const ALSO_GRANTED_BY: Readonly<Partial<Record<ActionSwitch, ActionSwitch>>> = {
   ALLOW_KILL: "ALLOW_RESTARTS",
 };
 
-const DENIED = "endpoint denied by dockgate";
+const DENIED = "endpoint denied";
 
 /**
  * Builds the ACL for a policy. Every route's verdict is computed here, so a
@@ -141,7 +141,7 @@ function allow(rule: string, why: string, section: Section): RouteVerdict {
   return {
     allowed: true,
     rule,
-    reason: `endpoint allowed by dockgate: ${why}`,
+    reason: `endpoint allowed: ${why}`,
     section,
   };
 }

@@ -177,7 +177,7 @@ Deno.test("endpoint ACL reasons name the variable to set", () => {
   const acl = createEndpointAcl(policyWith());
   assert.equal(
     acl("GET", "/containers/json").reason,
-    "endpoint denied by dockgate: section CONTAINERS is disabled " +
+    "endpoint denied: section CONTAINERS is disabled " +
       "(set CONTAINERS=1)",
   );
   const post = createEndpointAcl(policyWith(["CONTAINERS"]));
