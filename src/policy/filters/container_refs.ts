@@ -84,7 +84,9 @@ export function isProxyContainer(
   if (stripSlash(ref) === proxy || ref === ownId) return true;
   const resolved = ctx.resolveContainer?.(ref);
   if (resolved === undefined) return false;
-  return stripSlash(resolved.name) === proxy || resolved.id === ownId;
+  // The own ID may be the 12-digit prefix read from the hostname.
+  return stripSlash(resolved.name) === proxy ||
+    (ownId !== null && resolved.id.startsWith(ownId));
 }
 
 /** Denies a reference to the proxy container when defaults are on. */

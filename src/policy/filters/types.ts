@@ -31,8 +31,8 @@ export interface FilterOptions {
   /** Name of the proxy's network; null or "" for none. */
   readonly proxy_network_name: string | null;
   /**
-   * Full ID of the container dockgate runs in, detected at startup; null
-   * when it does not run in a container.
+   * ID of the container dockgate runs in (full, or at least its 12-digit
+   * prefix), detected at startup; null when it does not run in one.
    */
   readonly proxy_container_id?: string | null;
   /**

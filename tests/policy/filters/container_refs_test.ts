@@ -167,3 +167,35 @@ Deno.test("collectContainerRefs() lists every container a request names", () => 
     );
   }
 });
+
+Deno.test("the proxy's own container is recognised by the ID prefix from its hostname", () => {
+  const ownId = "3f57a1b2c3d4";
+  const fullId = ownId + "e".repeat(52);
+  const resolveContainer = (ref: string) =>
+    fullId.startsWith(ref) || ref === "renamed"
+      ? { id: fullId, name: "/renamed" }
+      : { id: "a".repeat(64), name: "/web" };
+  runCases([
+    {
+      name: "by a longer prefix",
+      options: { proxy_container_name: null, proxy_container_id: ownId },
+      request: { ...onContainer("container.stop", "3f57a1"), resolveContainer },
+      expected: "defaults.proxy_container",
+    },
+    {
+      name: "by a new name",
+      options: { proxy_container_name: null, proxy_container_id: ownId },
+      request: {
+        ...onContainer("container.stop", "renamed"),
+        resolveContainer,
+      },
+      expected: "defaults.proxy_container",
+    },
+    {
+      name: "another container",
+      options: { proxy_container_name: null, proxy_container_id: ownId },
+      request: { ...onContainer("container.stop", "web"), resolveContainer },
+      expected: "allowed",
+    },
+  ]);
+});

@@ -51,6 +51,7 @@ export function makeOptions(
       ? "dockgate-net"
       : patch.proxy_network_name,
     engine_socket_paths: patch.engine_socket_paths ?? [],
+    proxy_container_id: patch.proxy_container_id ?? null,
     volumes: {
       allowed_names: [],
       denied_names: [],
