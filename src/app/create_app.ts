@@ -17,6 +17,8 @@ export interface AppOptions {
   acl: EndpointAcl;
   pool: EnginePool;
   inspect?: (exchange: Exchange) => Promise<Response | null>;
+  /** Version prefix for requests that name none (API_VERSION). */
+  apiVersion?: string | null;
 }
 
 /** Builds the app; every matcher and filter is compiled here, once. */
@@ -27,7 +29,7 @@ export function createApp(options: AppOptions): Hono<{ Bindings: Exchange }> {
       ? { acl: options.acl, inspect: options.inspect }
       : { acl: options.acl },
   ));
-  app.all("*", forwardHandler(options.pool));
+  app.all("*", forwardHandler(options.pool, options.apiVersion ?? null));
   app.onError((error, c) => {
     // A fault in the proxy's own code fails this request only, and fails
     // it closed: nothing was forwarded.

@@ -44,15 +44,24 @@ function engineHeaders(exchange: Exchange): HeaderList {
   return forwarded;
 }
 
-/** Builds the forwarding handler bound to one engine. */
+/**
+ * Builds the forwarding handler bound to one engine. With `apiVersion`,
+ * requests that name no version go upstream with that version's prefix,
+ * so the engine applies the semantics the policy was written for.
+ */
 export function forwardHandler(
   pool: EnginePool,
+  apiVersion: string | null = null,
 ): Handler<{ Bindings: Exchange }> {
+  const pinned = apiVersion === null ? "" : `/v${apiVersion}`;
   return async (c) => {
     const exchange = c.env;
     const route = exchange.route?.route;
     exchange.hijack = route?.hijack !== undefined;
-    const { path, rawQuery } = exchange.target;
+    const { rawQuery, apiVersion: requested } = exchange.target;
+    const path = requested === null
+      ? pinned + exchange.target.path
+      : exchange.target.path;
     try {
       const engine = await exchangeWithEngine(pool, {
         method: exchange.head.method,

@@ -38,11 +38,19 @@ export interface EnvLayer {
 /** Any variable with this prefix must be known: a typo could drop a rule. */
 const FILTER_PREFIX = "DKRPRX";
 
+/**
+ * Per-action switches share this prefix; some close routes when set to 0,
+ * so a misspelt one (ALLOW_LOG=0) would silently leave a route open.
+ */
+const ACTION_PREFIX = "ALLOW_";
+
 const FIXED_SETTINGS: readonly EnvSetting[] = [
   { name: "LISTEN_ADDR", path: ["listen", "addr"], kind: "text" },
   { name: "LISTEN_SOCKET", path: ["listen", "socket"], kind: "text" },
   { name: "SOCKET_PERMS", path: ["listen", "socket_perms"], kind: "text" },
   { name: "DOCKER_SOCKET", path: ["docker", "socket"], kind: "text" },
+  // Tecnativa's name for the engine socket, so its users need not rename.
+  { name: "SOCKET_PATH", path: ["docker", "socket"], kind: "text" },
   { name: "API_VERSION", path: ["docker", "api_version"], kind: "text" },
   { name: "LOG_LEVEL", path: ["log", "level"], kind: "text" },
   { name: "LOG_FORMAT", path: ["log", "format"], kind: "text" },
@@ -218,13 +226,16 @@ export function readEnvLayer(env: Readonly<Record<string, string>>): EnvLayer {
     raws.set(key, raw);
   }
   for (const name of Object.keys(env)) {
-    if (
-      name.toUpperCase().startsWith(FILTER_PREFIX) && !SETTING_NAMES.has(name)
-    ) {
+    if (SETTING_NAMES.has(name)) continue;
+    const upper = name.toUpperCase();
+    if (upper.startsWith(FILTER_PREFIX) || upper.startsWith(ACTION_PREFIX)) {
+      const prefix = upper.startsWith(FILTER_PREFIX)
+        ? FILTER_PREFIX
+        : ACTION_PREFIX;
       issues.push({
         key: name,
         source: "env",
-        message: `unknown ${FILTER_PREFIX} setting: check the spelling`,
+        message: `unknown ${prefix} setting: check the spelling`,
       });
     }
   }

@@ -52,3 +52,23 @@ Deno.test("readEnvLayer() converts seconds to milliseconds", () => {
   });
   deepStrictEqual(layer.issues, []);
 });
+
+Deno.test("readEnvLayer() refuses a misspelt ALLOW_ switch, which could leave a route open", () => {
+  const layer = readEnvLayer({ ALLOW_LOG: "0", ALLOW_LOGS: "0" });
+  equal(layer.issues.length, 1);
+  equal(layer.issues[0]?.key, "ALLOW_LOG");
+});
+
+Deno.test("readEnvLayer() reads Tecnativa's SOCKET_PATH as the engine socket", () => {
+  const layer = readEnvLayer({ SOCKET_PATH: "/run/engine.sock" });
+  equal(layer.issues.length, 0);
+  equal(
+    (layer.value["docker"] as Record<string, unknown>)["socket"],
+    "/run/engine.sock",
+  );
+  const both = readEnvLayer({
+    SOCKET_PATH: "/run/a.sock",
+    DOCKER_SOCKET: "/run/b.sock",
+  });
+  equal(both.issues.length, 1);
+});

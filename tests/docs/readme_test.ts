@@ -44,19 +44,49 @@ Deno.test("every filter example in the README is a valid setting", () => {
 });
 
 function createVerdict(env: Record<string, string>, body: unknown) {
+  return verdictFor(env, "container.create", {}, "", body);
+}
+
+function verdictFor(
+  env: Record<string, string>,
+  routeId: string,
+  params: Record<string, string>,
+  rawQuery: string,
+  body?: unknown,
+) {
   const config = loadConfig({ env });
   const filters = createRequestFilters({
     ...config.filters,
     engine_socket_paths: [],
   });
   return filters({
-    routeId: "container.create",
-    params: {},
-    query: parseGoQuery(""),
+    routeId,
+    params,
+    query: parseGoQuery(rawQuery),
     body,
     apiVersion: "1.41",
   });
 }
+
+Deno.test("README's denied-repository example also catches a registry port", () => {
+  const env = { DKRPRX__IMAGES__DENIED_REPOS: "\\.ru(:[0-9]+)?/" };
+  for (const repo of ["reg.ru/x", "reg.ru:5000/x"]) {
+    const verdict = verdictFor(
+      env,
+      "image.tag",
+      { name: "tiny:1" },
+      `repo=${repo}&tag=1`,
+    );
+    equal(verdict.allowed, false, repo);
+  }
+  const allowed = verdictFor(
+    env,
+    "image.tag",
+    { name: "tiny:1" },
+    "repo=reg.example.com/x&tag=1",
+  );
+  equal(allowed.allowed, true);
+});
 
 Deno.test("README filter examples do what the README says", () => {
   const cases: [Record<string, string>, unknown, boolean][] = [

@@ -10,6 +10,12 @@
  * - `cgroupparent` places build containers in any cgroup: denied by
  *   `deny_privileged`.
  *
+ * - `version=2` asks for BuildKit, whose Dockerfile syntax can request
+ *   host networking and devices per step (`RUN --network=host`), which the
+ *   engine grants by default and the proxy cannot see: denied by
+ *   `deny_host_network` and by `deny_privileged`. The classic builder
+ *   (`DOCKER_BUILDKIT=0`) is filtered.
+ *
  * `FROM` lines and `remote=` contexts are not visible to the filters.
  *
  * @module
@@ -29,6 +35,21 @@ export function checkBuild(
   ctx: FilterContext,
 ): FilterDenial | undefined {
   const containers = policy.options.containers;
+  if ((ctx.query.get("version") ?? "").trim() === "2") {
+    const rule = containers.deny_host_network
+      ? "containers.deny_host_network"
+      : containers.deny_privileged
+      ? "containers.deny_privileged"
+      : null;
+    if (rule !== null) {
+      return deny(
+        rule,
+        "BuildKit builds (version=2) can ask for host networking and " +
+          "devices from inside the Dockerfile, which dockgate cannot " +
+          "inspect; build with DOCKER_BUILDKIT=0",
+      );
+    }
+  }
   const networkMode = ctx.query.get("networkmode") ?? "";
   if (
     containers.deny_host_network &&

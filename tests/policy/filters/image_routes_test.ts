@@ -371,3 +371,37 @@ Deno.test("build checks every tag, host networking, cgroup parent and outputs", 
     },
   ]);
 });
+
+Deno.test("BuildKit builds are refused while host networking or privilege is denied", () => {
+  const build = (rawQuery: string): RequestSpec => ({
+    routeId: "build",
+    query: rawQuery,
+  });
+  runCases([
+    {
+      name: "BuildKit with deny_host_network",
+      options: { containers: { deny_host_network: true } },
+      request: build("version=2&t=app:1"),
+      expected: "containers.deny_host_network",
+    },
+    {
+      name: "BuildKit with deny_privileged",
+      options: { containers: { deny_privileged: true } },
+      request: build("version=2"),
+      expected: "containers.deny_privileged",
+    },
+    {
+      name: "classic builder with both",
+      options: {
+        containers: { deny_host_network: true, deny_privileged: true },
+      },
+      request: build("version=1&t=app:1"),
+      expected: "allowed",
+    },
+    {
+      name: "BuildKit with both off",
+      request: build("version=2"),
+      expected: "allowed",
+    },
+  ]);
+});
