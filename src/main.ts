@@ -7,6 +7,10 @@
 import { getLogger } from "@logtape/logtape";
 import { auditExchange, auditProtocolError } from "./app/audit.ts";
 import { createApp } from "./app/create_app.ts";
+import { runHealthcheck } from "./cli/healthcheck.ts";
+import { checkPermissions } from "./cli/permission_check.ts";
+import { readProcessEnv } from "./cli/process_env.ts";
+import { VERSION } from "./cli/version.ts";
 import { ConfigError } from "./config/config_error.ts";
 import { loadConfig } from "./config/load_config.ts";
 import type { DockgateConfig } from "./config/schema.ts";
@@ -20,12 +24,13 @@ import { detectOwnContainerId } from "./upstream/own_container.ts";
 import { detectApiVersion } from "./upstream/api_version.ts";
 import { EnginePool } from "./upstream/engine_pool.ts";
 
-export const VERSION = "0.1.0";
+export { VERSION };
 
 const EXIT_CONFIG = 1;
 const EXIT_RUNTIME = 2;
 
 const USAGE = `Usage: dockgate [--config FILE]
+       dockgate healthcheck [--config FILE]
        dockgate --version
 
 Listens for Docker API clients and forwards what policy allows to the engine.
@@ -45,7 +50,7 @@ function writeStdout(text: string) {
 
 interface Arguments {
   configFile: string | undefined;
-  command: "serve" | "version" | "help";
+  command: "serve" | "healthcheck" | "version" | "help";
 }
 
 function parseArguments(args: string[]): Arguments {
@@ -64,6 +69,8 @@ function parseArguments(args: string[]): Arguments {
       command = "version";
     } else if (arg === "--help" || arg === "-h") {
       command = "help";
+    } else if (arg === "healthcheck" && i === 0) {
+      command = "healthcheck";
     } else {
       throw new TypeError(`unknown argument: ${JSON.stringify(arg)}`);
     }
@@ -121,6 +128,7 @@ async function serve(config: DockgateConfig): Promise<number> {
       actions: config.actions,
     }),
     pool,
+    apiVersion: config.docker.api_version,
     inspect: createRequestInspector({
       filters,
       maxBodyBytes: config.limits.max_body_bytes,
@@ -151,7 +159,10 @@ async function serve(config: DockgateConfig): Promise<number> {
   try {
     await server.start();
   } catch (error) {
-    logger.fatal("Cannot start listening: {error}", {
+    const targets = [config.listen.addr, config.listen.socket]
+      .filter((target) => target !== null);
+    logger.fatal("Cannot listen on {targets}: {error}", {
+      targets,
       error: error instanceof Error ? error.message : String(error),
     });
     return EXIT_RUNTIME;
@@ -205,7 +216,7 @@ export async function main(args: string[]): Promise<number> {
   let config: DockgateConfig;
   try {
     config = loadConfig({
-      env: Deno.env.toObject(),
+      env: readProcessEnv(),
       configFile: parsed.configFile,
     });
   } catch (error) {
@@ -213,7 +224,11 @@ export async function main(args: string[]): Promise<number> {
     writeStderr(`dockgate: ${error.message}\n`);
     return EXIT_CONFIG;
   }
+  if (parsed.command === "healthcheck") {
+    return await runHealthcheck(config.listen);
+  }
   await setupLogging({ level: config.log.level, format: config.log.format });
+  if (!checkPermissions(config)) return EXIT_RUNTIME;
   return await serve(config);
 }
 

@@ -1,0 +1,141 @@
+/**
+ * A check at startup that dockgate's Deno permissions cover the addresses
+ * and sockets it is configured for.
+ *
+ * Without it, an engine socket outside the granted paths would only show
+ * up as a failed request later, and an error from Deno would tell the user
+ * of the compiled binary to "run again" with a flag it cannot take.
+ *
+ * @module
+ */
+
+import { getLogger } from "@logtape/logtape";
+import { dirname } from "node:path";
+import type { DockgateConfig } from "../config/schema.ts";
+import { parseListenAddr } from "../listener/listen.ts";
+import { SCOPE_VARIABLES } from "./permissions.ts";
+
+/** Answers whether a permission is granted, like `querySync`. */
+export type PermissionQuery = (
+  descriptor: Deno.PermissionDescriptor,
+) => Pick<Deno.PermissionStatus, "state">;
+
+/** The settings the check reads. */
+export type PermissionNeeds = Pick<DockgateConfig, "listen" | "docker">;
+
+const logger = getLogger(["dockgate", "permissions"]);
+
+function hostPort(hostname: string, port: number): string {
+  return hostname.includes(":")
+    ? `[${hostname}]:${port}`
+    : `${hostname}:${port}`;
+}
+
+/** One permission that dockgate lacks for its settings. */
+export interface MissingPermission {
+  /** What cannot be done, e.g. `listen on /run/dockgate/dockgate.sock`. */
+  readonly purpose: string;
+  /** `net`, `read`, `write` or `read and write`. */
+  readonly access: string;
+  /** The path or net entry access is needed to. */
+  readonly target: string;
+  /** The Deno flag to widen, e.g. `--allow-write`. */
+  readonly flag: string;
+  /** The `compile.sh` variable that sets that flag's scope. */
+  readonly variable: string;
+}
+
+/** One line naming what failed and the flag to change. */
+export function formatMissingPermission(missing: MissingPermission): string {
+  return `cannot ${missing.purpose}: no ${missing.access} access to ` +
+    `${JSON.stringify(missing.target)}; grant it with ${missing.flag} ` +
+    `(compile.sh: ${missing.variable})`;
+}
+
+/**
+ * Every permission `config` needs that `query` says is missing.
+ */
+export function missingPermissions(
+  config: PermissionNeeds,
+  query: PermissionQuery = (descriptor) =>
+    Deno.permissions.querySync(descriptor),
+): MissingPermission[] {
+  const missing: MissingPermission[] = [];
+  const granted = (descriptor: Deno.PermissionDescriptor) =>
+    query(descriptor).state === "granted";
+
+  function needNet(purpose: string, host: string, variable: string): void {
+    if (granted({ name: "net", host })) return;
+    missing.push({
+      purpose,
+      access: "net",
+      target: host,
+      flag: "--allow-net",
+      variable,
+    });
+  }
+
+  function needPaths(purpose: string, paths: string[]): void {
+    for (const path of paths) {
+      const names = (["read", "write"] as const)
+        .filter((name) => !granted({ name, path }));
+      if (names.length === 0) continue;
+      missing.push({
+        purpose,
+        access: names.join(" and "),
+        target: path,
+        flag: names.map((name) => `--allow-${name}`).join(" and "),
+        variable: SCOPE_VARIABLES.sockets,
+      });
+      return;
+    }
+  }
+
+  const { addr, socket } = config.listen;
+  if (addr !== null) {
+    const { hostname, port } = parseListenAddr(addr);
+    needNet(`listen on ${addr}`, hostPort(hostname, port), SCOPE_VARIABLES.net);
+  }
+  if (socket !== null) {
+    const purpose = `listen on ${socket}`;
+    // The socket is made in a private directory beside it and then renamed,
+    // so the directory needs access too.
+    needPaths(purpose, [dirname(socket), socket]);
+    // Its first, random name cannot be listed in a net scope, so only an
+    // unscoped --allow-net lets dockgate listen on a Unix socket.
+    if (!granted({ name: "net" })) {
+      missing.push({
+        purpose,
+        access: "unscoped net",
+        target: `unix:${socket}`,
+        flag: "--allow-net",
+        variable: `${SCOPE_VARIABLES.net}=all`,
+      });
+    }
+  }
+  const engine = config.docker.socket;
+  if (engine.kind === "unix") {
+    const purpose = `reach the engine at ${engine.path}`;
+    needPaths(purpose, [engine.path]);
+    needNet(purpose, `unix:${engine.path}`, SCOPE_VARIABLES.net);
+  } else {
+    const host = hostPort(engine.host, engine.port);
+    needNet(`reach the engine at tcp://${host}`, host, SCOPE_VARIABLES.net);
+  }
+  return missing;
+}
+
+/**
+ * Logs every missing permission as fatal.
+ *
+ * @returns true when dockgate has every permission its settings need
+ */
+export function checkPermissions(config: PermissionNeeds): boolean {
+  const missing = missingPermissions(config);
+  for (const entry of missing) {
+    logger.fatal("Missing permission: {problem}", {
+      problem: formatMissingPermission(entry),
+    });
+  }
+  return missing.length === 0;
+}

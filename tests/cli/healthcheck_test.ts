@@ -1,0 +1,267 @@
+import assert from "node:assert/strict";
+import {
+  type HealthTarget,
+  healthTargets,
+  probeHealth,
+} from "../../src/cli/healthcheck.ts";
+import { pingSocket } from "../support/ping.ts";
+import {
+  freePort,
+  runSandboxed,
+  scopeWithSockets,
+  startSandboxedGate,
+  startStubEngine,
+} from "./sandboxed_gate.ts";
+
+const TARGET_CASES: {
+  listen: { addr: string | null; socket: string | null };
+  expected: string[];
+}[] = [
+  {
+    listen: { addr: ":2375", socket: null },
+    expected: ["127.0.0.1:2375", "::1:2375"],
+  },
+  {
+    listen: { addr: "0.0.0.0:2375", socket: null },
+    expected: ["127.0.0.1:2375", "::1:2375"],
+  },
+  {
+    listen: { addr: "localhost:9000", socket: null },
+    expected: ["127.0.0.1:9000", "::1:9000"],
+  },
+  {
+    listen: { addr: "[::]:2375", socket: null },
+    expected: ["::1:2375", "127.0.0.1:2375"],
+  },
+  { listen: { addr: "[::1]:2375", socket: null }, expected: ["::1:2375"] },
+  {
+    listen: { addr: "127.0.0.1:2375", socket: null },
+    expected: ["127.0.0.1:2375"],
+  },
+  {
+    listen: { addr: "127.0.0.1:2375", socket: "/run/dockgate/d.sock" },
+    expected: ["unix:/run/dockgate/d.sock"],
+  },
+  { listen: { addr: null, socket: null }, expected: [] },
+];
+
+function show(target: HealthTarget): string {
+  return target.transport === "unix"
+    ? `unix:${target.path}`
+    : `${target.hostname}:${target.port}`;
+}
+
+Deno.test("healthTargets() asks loopback for wildcard and localhost addresses, v4 first", () => {
+  for (const { listen, expected } of TARGET_CASES) {
+    assert.deepEqual(
+      healthTargets(listen).map(show),
+      expected,
+      JSON.stringify(listen),
+    );
+  }
+});
+
+/** A raw TCP server that answers each connection with `answer`. */
+function rawServer(
+  hostname: string,
+  answer: string | null,
+): { port: number; close(): Promise<void> } {
+  const listener = Deno.listen({ hostname, port: 0 });
+  const open = new Set<Deno.Conn>();
+  const loop = (async () => {
+    for await (const conn of listener) {
+      open.add(conn);
+      if (answer !== null) {
+        await conn.read(new Uint8Array(1024)).catch(() => null);
+        await conn.write(new TextEncoder().encode(answer)).catch(() => 0);
+        conn.close();
+        open.delete(conn);
+      }
+    }
+  })();
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    async close() {
+      listener.close();
+      for (const conn of open) {
+        try {
+          conn.close();
+        } catch {
+          // Closed by the client.
+        }
+      }
+      await loop.catch(() => {});
+    },
+  };
+}
+
+const PROBE_CASES: {
+  name: string;
+  answer: string | null;
+  healthy: boolean;
+  detail: RegExp;
+}[] = [
+  {
+    name: "a 200 is healthy",
+    answer: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK",
+    healthy: true,
+    detail: /^GET \/_ping on 127\.0\.0\.1:\d+ answered 200$/,
+  },
+  {
+    name: "a 403 is not",
+    answer: "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n",
+    healthy: false,
+    detail: /answered 403$/,
+  },
+  {
+    name: "an answer that is not HTTP is not",
+    answer: "SSH-2.0-OpenSSH\r\n",
+    healthy: false,
+    detail: /not an HTTP answer: "SSH-2\.0/,
+  },
+  {
+    name: "silence ends at the deadline",
+    answer: null,
+    healthy: false,
+    detail: /^no answer to GET \/_ping within 300 ms$/,
+  },
+];
+
+for (const { name, answer, healthy, detail } of PROBE_CASES) {
+  Deno.test(`probeHealth(): ${name}`, async () => {
+    const server = rawServer("127.0.0.1", answer);
+    try {
+      const started = Date.now();
+      const result = await probeHealth(
+        [{ transport: "tcp", hostname: "127.0.0.1", port: server.port }],
+        { timeoutMs: 300 },
+      );
+      assert.equal(result.healthy, healthy, result.detail);
+      assert.match(result.detail, detail);
+      assert.ok(Date.now() - started < 2_000, "bounded by the timeout");
+    } finally {
+      await server.close();
+    }
+  });
+}
+
+Deno.test("probeHealth() falls back to ::1 when 127.0.0.1 refuses", async () => {
+  const server = rawServer("::1", "HTTP/1.1 200 OK\r\n\r\n");
+  try {
+    const targets = healthTargets({
+      addr: `localhost:${server.port}`,
+      socket: null,
+    });
+    const result = await probeHealth(targets);
+    assert.equal(result.healthy, true, result.detail);
+    assert.match(result.detail, /on \[::1\]:\d+ answered 200/);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("probeHealth() reports why every target failed", async () => {
+  const port = freePort();
+  const result = await probeHealth(
+    healthTargets({ addr: `127.0.0.1:${port}`, socket: null }),
+  );
+  assert.equal(result.healthy, false);
+  assert.match(
+    result.detail,
+    new RegExp(`^no answer: 127\\.0\\.0\\.1:${port}: `),
+  );
+});
+
+/** Runs `dockgate healthcheck` under the sandbox flags with `env`. */
+function healthcheck(socketPaths: string[], env: Record<string, string>) {
+  return runSandboxed("src/main.ts", ["healthcheck"], {
+    scope: scopeWithSockets(socketPaths),
+    env,
+  });
+}
+
+Deno.test("dockgate healthcheck exits 0 against a running dockgate and 1 once it stops", async () => {
+  const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "dgh-" });
+  const engine = startStubEngine(`${dir}/engine.sock`);
+  const socket = `${dir}/dockgate.sock`;
+  const env = {
+    LISTEN_SOCKET: socket,
+    DOCKER_SOCKET: `unix://${engine.socketPath}`,
+  };
+  try {
+    const gate = await startSandboxedGate({
+      scope: scopeWithSockets([dir]),
+      env,
+      ready: async () => await pingSocket(socket) === 200,
+    });
+    let result;
+    try {
+      result = await healthcheck([dir], env);
+    } finally {
+      assert.equal(await gate.stop(), 0, gate.logs());
+    }
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(
+      result.stdout,
+      /^dockgate: GET \/_ping on unix:\S+ answered 200\n$/,
+    );
+    const after = await healthcheck([dir], env);
+    assert.equal(after.code, 1, after.stdout);
+    assert.match(after.stderr, /^dockgate: no answer: unix:/);
+  } finally {
+    await engine.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("dockgate healthcheck finds a dockgate on ::1 when told localhost", async () => {
+  const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "dgh-" });
+  const engine = startStubEngine(`${dir}/engine.sock`);
+  const port = freePort("::1");
+  const gate = await startSandboxedGate({
+    scope: scopeWithSockets([dir]),
+    env: {
+      LISTEN_ADDR: `[::1]:${port}`,
+      DOCKER_SOCKET: `unix://${engine.socketPath}`,
+    },
+    ready: async () =>
+      (await probeHealth([{ transport: "tcp", hostname: "::1", port }]))
+        .healthy,
+  });
+  try {
+    const result = await healthcheck([dir], {
+      LISTEN_ADDR: `localhost:${port}`,
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /on \[::1\]:\d+ answered 200/);
+  } finally {
+    assert.equal(await gate.stop(), 0, gate.logs());
+    await engine.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("dockgate healthcheck exits 1 when policy closes PING", async () => {
+  const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "dgh-" });
+  const engine = startStubEngine(`${dir}/engine.sock`);
+  const socket = `${dir}/dockgate.sock`;
+  const env = {
+    LISTEN_SOCKET: socket,
+    DOCKER_SOCKET: `unix://${engine.socketPath}`,
+    PING: "0",
+  };
+  const gate = await startSandboxedGate({
+    scope: scopeWithSockets([dir]),
+    env,
+    ready: async () => await pingSocket(socket) === 403,
+  });
+  try {
+    const result = await healthcheck([dir], env);
+    assert.equal(result.code, 1, result.stdout);
+    assert.match(result.stderr, /answered 403\n$/);
+  } finally {
+    assert.equal(await gate.stop(), 0, gate.logs());
+    await engine.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
