@@ -8,8 +8,9 @@ import {
   headerTokens,
   headerValues,
   HOP_BY_HOP_HEADERS,
+  HttpError,
 } from "../http/message.ts";
-import { fail } from "../policy/deny.ts";
+import { deny, fail } from "../policy/deny.ts";
 import { exchangeWithEngine } from "../upstream/engine_exchange.ts";
 import {
   type EnginePool,
@@ -78,6 +79,10 @@ export function forwardHandler(
     } catch (error) {
       if (error instanceof EngineUnreachableError) {
         return fail(exchange, 502, "engine:unreachable", error.message);
+      }
+      if (error instanceof HttpError) {
+        // The client's own body was malformed or cut short while streaming.
+        return deny(exchange, error.status, "request.body", error.message);
       }
       throw error;
     }

@@ -100,7 +100,8 @@ export class BufferedReader {
         this.#start = end + 4;
         return head;
       }
-      if (this.buffered > maxBytes) {
+      // Up to three buffered bytes may be the start of the blank line.
+      if (this.buffered - 3 > maxBytes) {
         throw new LineTooLongError(`head exceeds ${maxBytes} bytes`);
       }
       scanned = Math.max(0, this.buffered - 3);

@@ -2,6 +2,7 @@
  * One client connection: read a request head, let the app decide and
  * forward, write the answer, and repeat while the connection stays alive.
  */
+import { getLogger } from "@logtape/logtape";
 import { BufferedReader, LineTooLongError } from "../http/buffered_reader.ts";
 import {
   headerTokens,
@@ -13,15 +14,13 @@ import {
 import type { Exchange } from "../app/exchange.ts";
 import { canonicalizeTarget, TargetError } from "../policy/canonical_target.ts";
 import { ClientBody } from "./client_body.ts";
+import { relayEngineAnswer } from "./relay.ts";
 import {
-  relayBody,
-  relayedHead,
+  closeAfterError,
+  closeQuietly,
   writeAppResponse,
   writeError,
 } from "./respond.ts";
-import { runTunnel } from "./tunnel.ts";
-import { writeAll } from "../http/body.ts";
-import type { EngineResponse } from "../upstream/engine_exchange.ts";
 
 /** Limits that protect the listener from slow or greedy clients. */
 export interface ConnectionLimits {
@@ -54,6 +53,12 @@ export interface ConnectionOptions {
   setBusy(busy: boolean): void;
 }
 
+/**
+ * How a request ended for its connection. "refused" closes after an error
+ * answer while the client may still be sending, so the close lingers.
+ */
+export type Outcome = "keep-alive" | "close" | "refused" | "tunnelled";
+
 const REQUEST_METHODS = new Set([
   "GET",
   "HEAD",
@@ -63,6 +68,8 @@ const REQUEST_METHODS = new Set([
   "PATCH",
   "OPTIONS",
 ]);
+
+const logger = getLogger(["dockgate", "listener"]);
 
 let requestCounter = 0;
 const REQUEST_ID_PREFIX = crypto.randomUUID().slice(0, 8);
@@ -79,9 +86,37 @@ function wantsKeepAlive(head: RequestHead): boolean {
 }
 
 /**
- * Waits for the next request head. The first head must arrive within the
- * header timeout; later ones may idle first, but once a head has started it
- * must be complete within the header timeout too (slow clients get a 408).
+ * Runs `work` with a deadline: when `ms` (if not 0) pass first, `onLate`
+ * runs and is expected to close the connection, which makes `work` fail;
+ * its failure is then reported as null.
+ */
+async function withDeadline<T>(
+  work: Promise<T>,
+  ms: number,
+  onLate: () => void,
+): Promise<T | null> {
+  let late = false;
+  const timer = ms > 0
+    ? setTimeout(() => {
+      late = true;
+      onLate();
+    }, ms)
+    : undefined;
+  try {
+    return await work;
+  } catch (error) {
+    if (late) return null;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Waits for the next request head. Between requests a kept-alive
+ * connection may idle (up to the idle timeout, if one is set); from its
+ * first byte on, and from the accept for the first request, a head must be
+ * complete within the header timeout, or the client gets a 408.
  */
 async function readNextHead(
   conn: Deno.Conn,
@@ -89,32 +124,23 @@ async function readNextHead(
   limits: ConnectionLimits,
   first: boolean,
 ): Promise<Uint8Array | null> {
-  const idle = !first && reader.buffered === 0;
-  const timeoutMs = idle ? limits.idleTimeoutMs : limits.headerTimeoutMs;
-  let timedOut = false;
-  const timer = timeoutMs > 0
-    ? setTimeout(() => {
-      timedOut = true;
-      const answer = idle
-        ? Promise.resolve(0)
-        : writeError(conn, 408, "request head not received in time", true);
-      answer.catch(() => 0).finally(() => {
-        try {
-          conn.close();
-        } catch {
-          // Already closed.
-        }
-      });
-    }, timeoutMs)
-    : undefined;
-  try {
-    return await reader.readHead(limits.maxHeaderBytes);
-  } catch (error) {
-    if (timedOut) return null;
-    throw error;
-  } finally {
-    clearTimeout(timer);
+  if (!first && reader.buffered === 0) {
+    const arrived = await withDeadline(
+      reader.waitForData(),
+      limits.idleTimeoutMs,
+      () => closeQuietly(conn),
+    );
+    if (!arrived) return null;
   }
+  return await withDeadline(
+    reader.readHead(limits.maxHeaderBytes),
+    limits.headerTimeoutMs,
+    () => {
+      writeError(conn, 408, "request head not received in time", true)
+        .catch(() => 0)
+        .finally(() => closeQuietly(conn));
+    },
+  );
 }
 
 /** Serves one connection until it closes. Never throws. */
@@ -125,7 +151,7 @@ export async function serveConnection(
   const reader = new BufferedReader(conn);
   const { limits, handler, client } = options;
   let first = true;
-  let tunnelled = false;
+  let outcome: Outcome = "close";
   try {
     while (first || !options.isClosing()) {
       options.setBusy(false);
@@ -136,26 +162,22 @@ export async function serveConnection(
         if (error instanceof LineTooLongError) {
           handler.protocolError(client, 431, error.message);
           await writeError(conn, 431, "request head too large", true);
+          outcome = "refused";
         }
         break;
       }
       if (headBytes === null) break;
       options.setBusy(true);
       first = false;
-      const outcome = await serveRequest(conn, reader, headBytes, options);
-      if (outcome === "tunnelled") tunnelled = true;
+      outcome = await serveRequest(conn, reader, headBytes, options);
       if (outcome !== "keep-alive") break;
     }
   } catch {
     // The client went away mid-response; nothing left to tell it.
+    outcome = "close";
   } finally {
-    if (!tunnelled) {
-      try {
-        conn.close();
-      } catch {
-        // Already closed.
-      }
-    }
+    if (outcome === "refused") await closeAfterError(conn, reader);
+    else if (outcome !== "tunnelled") closeQuietly(conn);
   }
 }
 
@@ -164,7 +186,7 @@ async function serveRequest(
   reader: BufferedReader,
   headBytes: Uint8Array,
   options: ConnectionOptions,
-): Promise<"keep-alive" | "close" | "tunnelled"> {
+): Promise<Outcome> {
   const { handler, client, limits } = options;
   const startedAt = performance.now();
   let head: RequestHead;
@@ -176,19 +198,69 @@ async function serveRequest(
     if (!(error instanceof HttpError)) throw error;
     handler.protocolError(client, error.status, error.message);
     await writeError(conn, error.status, error.message, true);
-    return "close";
+    return "refused";
   }
   const exchange = createExchange(head, body, client, startedAt);
-  let close = !wantsKeepAlive(head) || options.isClosing();
-  let response: Response;
+  let response = await decide(exchange, body, handler);
+
+  const refusal = clientBodyRefusal(exchange, body, response);
+  if (refusal !== null) {
+    // The app failed because the client's body was unusable: say so,
+    // instead of the 5xx the app made of it.
+    exchange.relay?.engine.abort();
+    exchange.relay = null;
+    exchange.verdict = {
+      ...exchange.verdict,
+      decision: "deny",
+      rule: "http:body",
+      reason: refusal.message,
+    };
+    response = new Response(JSON.stringify({ message: refusal.message }), {
+      status: refusal.status,
+      headers: { "Content-Type": "application/json" },
+    });
+  }
+
+  // Hono answers HEAD with a copy of the GET response, so the relay is
+  // recognised by the verdict, not by the identity of the Response object.
+  const relay = exchange.verdict.decision === "allow" ? exchange.relay : null;
+  const close = !wantsKeepAlive(head) || options.isClosing();
+  if (relay === null) {
+    exchange.relay?.engine.abort();
+    const finished = body.finished;
+    try {
+      exchange.bytesOut = await writeAppResponse(conn, response, {
+        method: head.method,
+        close: close || !finished,
+      });
+    } finally {
+      exchange.bytesIn += body.bytesRead;
+      handler.audit(exchange, response.status);
+    }
+    if (!finished) return "refused";
+    return close ? "close" : "keep-alive";
+  }
+  return await relayEngineAnswer(conn, reader, exchange, body, {
+    close,
+    handler,
+    watchLimit: limits.maxHeaderBytes,
+  });
+}
+
+/** Canonicalises the target and runs the app; never throws. */
+async function decide(
+  exchange: Exchange,
+  body: ClientBody,
+  handler: ExchangeHandler,
+): Promise<Response> {
+  const head = exchange.head;
   try {
     exchange.target = canonicalizeTarget(head.target);
     if (!REQUEST_METHODS.has(head.method)) {
       throw new TargetError(`method not served: ${head.method}`);
     }
     if (
-      (head.method === "GET" || head.method === "HEAD") &&
-      exchange.requestFraming.kind !== "none"
+      (head.method === "GET" || head.method === "HEAD") && !body.finished
     ) {
       throw new TargetError(`${head.method} request with a body`);
     }
@@ -198,78 +270,45 @@ async function serveRequest(
       method: head.method,
       headers: head.headers,
     });
-    response = await handler.fetch(request, exchange);
+    return await handler.fetch(request, exchange);
   } catch (error) {
-    if (!(error instanceof TargetError)) throw error;
-    response = handler.rejectTarget(exchange, error);
-  }
-
-  // Hono answers HEAD with a copy of the GET response, so the relay is
-  // recognised by the verdict, not by the identity of the Response object.
-  const relay = exchange.verdict.decision === "allow" ? exchange.relay : null;
-  if (relay === null) {
-    exchange.relay?.engine.abort();
-    close ||= !body.finished;
-    exchange.bytesOut = await writeAppResponse(conn, response, {
-      method: head.method,
-      close,
-    }).finally(() => handler.audit(exchange, response.status));
-    return close ? "close" : "keep-alive";
-  }
-
-  const engine = relay.engine;
-  const status = engine.head.status;
-  try {
-    if (status === 101 || isRawStream(engine)) {
-      if (!exchange.hijack) {
-        // Only hijack routes may become tunnels; anything else that tries
-        // would let later bytes reach the engine unjudged.
-        throw new HttpError(502, "engine switched protocols unexpectedly");
-      }
-      if (status === 101 || engine.framing.kind === "close") {
-        return await tunnel(conn, reader, exchange);
-      }
+    if (error instanceof TargetError) {
+      return handler.rejectTarget(exchange, error);
     }
-    close ||= !body.finished;
-    const relayed = relayedHead(engine, { clientVersion: head.version, close });
-    await writeAll(conn, relayed.head);
-    exchange.bytesOut = await relayBody(conn, engine, relayed.framing);
-    return relayed.close || !body.finished ? "close" : "keep-alive";
-  } catch (error) {
-    engine.abort();
-    throw error;
-  } finally {
-    exchange.bytesIn += body.bytesRead;
-    handler.audit(exchange, status);
+    // The app catches its own faults; this is one in the steps around it.
+    // It fails this request only, and fails it closed.
+    logger.error("Request {requestId} failed inside dockgate: {error}", {
+      requestId: exchange.id,
+      error,
+    });
+    exchange.relay?.engine.abort();
+    exchange.relay = null;
+    exchange.verdict = {
+      ...exchange.verdict,
+      decision: "error",
+      rule: "internal",
+      reason: error instanceof Error ? error.message : String(error),
+    };
+    const message = `dockgate: internal error (request ${exchange.id})`;
+    return new Response(JSON.stringify({ message }), {
+      status: 500,
+      headers: { "Content-Type": "application/json" },
+    });
   }
 }
 
-function isRawStream(engine: EngineResponse): boolean {
-  const contentType =
-    engine.head.headers.find(([name]) => name.toLowerCase() === "content-type")
-      ?.[1] ?? "";
-  return contentType.startsWith("application/vnd.docker.raw-stream") ||
-    contentType.startsWith("application/vnd.docker.multiplexed-stream");
-}
-
-async function tunnel(
-  conn: Deno.Conn,
-  reader: BufferedReader,
+function clientBodyRefusal(
   exchange: Exchange,
-): Promise<"tunnelled"> {
-  const engine = exchange.relay!.engine;
-  const relayed = relayedHead(engine, {
-    clientVersion: exchange.head.version,
-    close: true,
-  });
-  await writeAll(conn, relayed.head);
-  const { bytesIn, bytesOut } = await runTunnel(
-    { conn, reader },
-    engine.connection,
-  );
-  exchange.bytesIn += bytesIn;
-  exchange.bytesOut += bytesOut;
-  return "tunnelled";
+  body: ClientBody,
+  response: Response,
+): HttpError | null {
+  const error = body.error;
+  if (error === undefined || response.status < 500) return null;
+  if (exchange.verdict.decision === "allow" && exchange.relay !== null) {
+    return null;
+  }
+  if (error instanceof HttpError) return error;
+  return new HttpError(400, "request body could not be read");
 }
 
 function createExchange(
@@ -278,18 +317,17 @@ function createExchange(
   client: string,
   startedAt: number,
 ): Exchange {
+  const framing = requestFraming(head);
   return {
     id: nextRequestId(),
     client,
     startedAt,
     head,
     target: { path: "", routePath: "", apiVersion: null, rawQuery: "" },
-    requestFraming: requestFraming(head),
-    body: body.finished ? { kind: "none" } : {
-      kind: "stream",
-      framing: requestFraming(head),
-      pieces: body.pieces(),
-    },
+    requestFraming: framing,
+    body: body.finished
+      ? { kind: "none" }
+      : { kind: "stream", framing, pieces: body.pieces() },
     readBody: (maxBytes) => body.readAll(maxBytes),
     verdict: { decision: "deny", rule: "none", reason: "", section: null },
     route: null,

@@ -6,7 +6,8 @@
  * the engine switches protocols, and because the proxy must see the exact
  * bytes of every request head to refuse ambiguous ones.
  */
-import { writeError } from "./respond.ts";
+import { BufferedReader } from "../http/buffered_reader.ts";
+import { closeAfterError, closeQuietly, writeError } from "./respond.ts";
 import {
   type ConnectionLimits,
   type ExchangeHandler,
@@ -23,6 +24,12 @@ export interface ListenOptions {
   maxConnections: number;
   maxConnectionsPerClient: number;
   handler: ExchangeHandler;
+  /**
+   * Called once per accepted connection; the handler it returns serves
+   * that connection to its end, so a configuration reload does not change
+   * the rules of a connection already open. Default: `handler`.
+   */
+  handlerFor?: () => ExchangeHandler;
 }
 
 export interface TcpAddress {
@@ -128,7 +135,8 @@ export class ProxyServer {
   }
 
   async #serve(conn: Deno.Conn, key: string | null, label: string) {
-    const { maxConnections, maxConnectionsPerClient, handler } = this.#options;
+    const { maxConnections, maxConnectionsPerClient } = this.#options;
+    const handler = this.#options.handlerFor?.() ?? this.#options.handler;
     const fromClient = key === null ? 0 : this.#perClient.get(key) ?? 0;
     if (
       this.#connections.size >= maxConnections ||
@@ -139,11 +147,9 @@ export class ProxyServer {
         : "too many connections from this client";
       handler.protocolError(label, 503, message);
       await writeError(conn, 503, message, true).catch(() => 0);
-      try {
-        conn.close();
-      } catch {
-        // Already closed.
-      }
+      // The client is likely still writing its request: a plain close
+      // could turn the 503 into a reset or a broken pipe on its side.
+      await closeAfterError(conn, new BufferedReader(conn));
       return;
     }
     const state = { busy: false };
@@ -199,13 +205,5 @@ export class ProxyServer {
     if (this.#options.socket !== null) {
       await Deno.remove(this.#options.socket).catch(() => {});
     }
-  }
-}
-
-function closeQuietly(conn: Deno.Conn) {
-  try {
-    conn.close();
-  } catch {
-    // Already closed.
   }
 }

@@ -10,6 +10,7 @@ import {
   serializeHead,
 } from "../http/message.ts";
 import type { EngineResponse } from "../upstream/engine_exchange.ts";
+import type { BufferedReader } from "../http/buffered_reader.ts";
 
 const REASONS: Record<number, string> = {
   200: "OK",
@@ -31,6 +32,8 @@ const REASONS: Record<number, string> = {
 };
 
 const ENCODER = new TextEncoder();
+const LINGER_MS = 1000;
+const LINGER_BYTES = 256 * 1024;
 
 function statusLine(status: number, reason?: string): string {
   return `HTTP/1.1 ${status} ${reason ?? REASONS[status] ?? "Unknown"}`;
@@ -57,6 +60,42 @@ export async function writeError(
   await writeAll(sink, serializeHead(statusLine(status), headers));
   await writeAll(sink, body);
   return body.length;
+}
+
+/**
+ * Closes a connection right after an error answer while the client may
+ * still be sending (an oversized head, a refused upload). Closing a TCP
+ * socket with unread input makes the kernel send a reset, which can destroy
+ * the answer before the client reads it; so the write side is shut first
+ * and what the client still sends is read and dropped, for a bounded time
+ * and number of bytes.
+ */
+export async function closeAfterError(
+  conn: Deno.Conn,
+  reader: BufferedReader,
+): Promise<void> {
+  const timer = setTimeout(() => closeQuietly(conn), LINGER_MS);
+  try {
+    await conn.closeWrite();
+    let drained = reader.takeBuffered().length;
+    while (drained <= LINGER_BYTES && await reader.readMore()) {
+      drained += reader.takeBuffered().length;
+    }
+  } catch {
+    // The client closed or reset first, or the timer closed the socket.
+  } finally {
+    clearTimeout(timer);
+    closeQuietly(conn);
+  }
+}
+
+/** Closes a connection that may already be closed. */
+export function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
 }
 
 /** Writes a response built by the app itself (denials, errors). */

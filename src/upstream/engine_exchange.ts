@@ -112,21 +112,28 @@ export async function exchangeWithEngine(
   options: { dedicated?: boolean } = {},
 ): Promise<EngineResponse> {
   const replayable = request.body.kind !== "stream";
-  const first = options.dedicated || !replayable
+  let attempt = options.dedicated || !replayable
     ? { connection: await pool.connect(), reused: false }
     : await pool.acquire();
-  try {
-    return await exchangeOn(pool, first.connection, request, first.reused);
-  } catch (error) {
-    if (!(error instanceof StaleConnection)) throw error;
-    if (!first.reused) {
-      throw new EngineUnreachableError(
-        `the Docker engine at ${pool.description} closed the connection ` +
-          `without answering`,
+  while (true) {
+    try {
+      return await exchangeOn(
+        pool,
+        attempt.connection,
+        request,
+        attempt.reused,
       );
+    } catch (error) {
+      if (!(error instanceof StaleConnection)) throw error;
+      if (!attempt.reused) {
+        throw new EngineUnreachableError(
+          `the Docker engine at ${pool.description} closed the connection ` +
+            `without answering`,
+        );
+      }
     }
+    attempt = { connection: await pool.connect(), reused: false };
   }
-  return await exchangeOn(pool, await pool.connect(), request, false);
 }
 
 /** A pooled connection turned out to be closed by the engine. */
