@@ -109,7 +109,7 @@ export function parseRequestHead(
 ): RequestHead {
   const [requestLine = "", ...fieldLines] = splitLines(latin1(bytes));
   if (requestLine === HTTP2_PREFACE) {
-    throw new HttpError(505, "HTTP/2 is not served on this listener");
+    throw new HttpError(400, "HTTP/2 is not served on this listener");
   }
   const parts = requestLine.split(" ");
   const [method = "", target = "", version = ""] = parts;
@@ -117,11 +117,12 @@ export function parseRequestHead(
     throw new HttpError(400, "malformed request line");
   }
   if (version !== "HTTP/1.1" && version !== "HTTP/1.0") {
-    // A well-formed other version gets the status that names the problem;
-    // anything else in that place is just a broken request line.
-    throw HTTP_VERSION_REGEXP.test(version)
-      ? new HttpError(505, `unsupported HTTP version: ${version}`)
-      : new HttpError(400, "malformed request line");
+    throw new HttpError(
+      400,
+      HTTP_VERSION_REGEXP.test(version)
+        ? `unsupported HTTP version: ${version}`
+        : "malformed request line",
+    );
   }
   if (!TARGET_REGEXP.test(target)) {
     throw new HttpError(400, "malformed request target");

@@ -208,12 +208,12 @@ const FRAMING_CASES: RawCase[] = [
     "a lower-case protocol name",
     outerCreate(CL, CREATE_BODY, "http/1.1"),
   ),
-  refused("HTTP/1.2", outerCreate(CL, CREATE_BODY, "HTTP/1.2"), 505),
-  refused("HTTP/2.0", outerCreate(CL, CREATE_BODY, "HTTP/2.0"), 505),
+  refused("HTTP/1.2", outerCreate(CL, CREATE_BODY, "HTTP/1.2"), 400),
+  refused("HTTP/2.0", outerCreate(CL, CREATE_BODY, "HTTP/2.0"), 400),
   refused(
     "the HTTP/2 connection preface",
     "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + SMUGGLED,
-    505,
+    400,
   ),
   refused(
     "a chunk size that is not hexadecimal",

@@ -67,10 +67,10 @@ const REFUSED_HEADS: Array<[what: string, head: string, status: number]> = [
   ["a lower-case protocol name", "GET / http/1.1", 400],
   ["a version with two digits", "GET / HTTP/1.10", 400],
   ["a version with letters", "GET / HTTP/1.x", 400],
-  ["HTTP/1.2", "GET / HTTP/1.2", 505],
-  ["HTTP/2.0", "GET / HTTP/2.0", 505],
-  ["HTTP/0.9", "GET / HTTP/0.9", 505],
-  ["the HTTP/2 preface", "PRI * HTTP/2.0", 505],
+  ["HTTP/1.2", "GET / HTTP/1.2", 400],
+  ["HTTP/2.0", "GET / HTTP/2.0", 400],
+  ["HTTP/0.9", "GET / HTTP/0.9", 400],
+  ["the HTTP/2 preface", "PRI * HTTP/2.0", 400],
 ];
 
 for (const [what, head, status] of REFUSED_HEADS) {

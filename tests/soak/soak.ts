@@ -223,7 +223,7 @@ const MALFORMED: Array<[string, () => string | Uint8Array, number[]]> = [
   ["garbage", () => "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", [
     400,
   ]],
-  ["h2 preface", () => "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", [505]],
+  ["h2 preface", () => "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", [400]],
   [
     "oversized head",
     () => request("GET", "/_ping", [["X-Pad", "a".repeat(70_000)]]),
