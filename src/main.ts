@@ -5,8 +5,10 @@
  * the proxy cannot set itself up (a socket path in use, a port taken).
  */
 import { getLogger } from "@logtape/logtape";
-import { auditExchange, auditProtocolError } from "./app/audit.ts";
-import { createApp } from "./app/create_app.ts";
+import { startAdminServer } from "./admin/admin_server.ts";
+import { Metrics } from "./admin/metrics.ts";
+import { runCheck } from "./cli/check.ts";
+import { runExplain } from "./cli/explain.ts";
 import { runHealthcheck } from "./cli/healthcheck.ts";
 import { checkPermissions } from "./cli/permission_check.ts";
 import { readProcessEnv } from "./cli/process_env.ts";
@@ -14,12 +16,10 @@ import { VERSION } from "./cli/version.ts";
 import { ConfigError } from "./config/config_error.ts";
 import { loadConfig } from "./config/load_config.ts";
 import type { DockgateConfig } from "./config/schema.ts";
-import { isLoopback, parseListenAddr, ProxyServer } from "./listener/listen.ts";
+import { isLoopback, parseListenAddr } from "./listener/listen.ts";
 import { redactPolicyForLog, setupLogging } from "./log/setup_logging.ts";
-import { deny } from "./policy/deny.ts";
-import { createEndpointAcl } from "./policy/endpoint_acl.ts";
-import { createRequestFilters } from "./policy/filters/request_filters.ts";
-import { createRequestInspector } from "./policy/inspect_request.ts";
+import { configFiles, startReloader } from "./profiles/config_reloader.ts";
+import { Gateway } from "./profiles/gateway.ts";
 import { detectOwnContainerId } from "./upstream/own_container.ts";
 import { detectApiVersion } from "./upstream/api_version.ts";
 import { EnginePool } from "./upstream/engine_pool.ts";
@@ -31,6 +31,8 @@ const EXIT_RUNTIME = 2;
 
 const USAGE = `Usage: dockgate [--config FILE]
        dockgate healthcheck [--config FILE]
+       dockgate check [--config FILE]
+       dockgate explain [--config FILE] [--profile NAME] METHOD PATH [BODY]
        dockgate --version
 
 Listens for Docker API clients and forwards what policy allows to the engine.
@@ -48,9 +50,28 @@ function writeStdout(text: string) {
   Deno.stdout.writeSync(new TextEncoder().encode(text));
 }
 
+function readStdinSync(): Uint8Array {
+  const pieces: Uint8Array[] = [];
+  const buffer = new Uint8Array(64 * 1024);
+  while (true) {
+    const count = Deno.stdin.readSync(buffer);
+    if (count === null || count === 0) break;
+    pieces.push(buffer.slice(0, count));
+  }
+  const bytes = new Uint8Array(
+    pieces.reduce((sum, piece) => sum + piece.length, 0),
+  );
+  let offset = 0;
+  for (const piece of pieces) {
+    bytes.set(piece, offset);
+    offset += piece.length;
+  }
+  return bytes;
+}
+
 interface Arguments {
   configFile: string | undefined;
-  command: "serve" | "healthcheck" | "version" | "help";
+  command: "serve" | "healthcheck" | "check" | "version" | "help";
 }
 
 function parseArguments(args: string[]): Arguments {
@@ -71,6 +92,8 @@ function parseArguments(args: string[]): Arguments {
       command = "help";
     } else if (arg === "healthcheck" && i === 0) {
       command = "healthcheck";
+    } else if (arg === "check" && i === 0) {
+      command = "check";
     } else {
       throw new TypeError(`unknown argument: ${JSON.stringify(arg)}`);
     }
@@ -103,7 +126,10 @@ function watchApiVersion(pool: EnginePool, config: DockgateConfig) {
   void detect();
 }
 
-async function serve(config: DockgateConfig): Promise<number> {
+async function serve(
+  config: DockgateConfig,
+  configFile: string | undefined,
+): Promise<number> {
   logger.info("Effective policy: {policy}", {
     policy: redactPolicyForLog(config),
   });
@@ -115,71 +141,53 @@ async function serve(config: DockgateConfig): Promise<number> {
       containerId: ownContainerId,
     });
   }
-  const engine = config.docker.socket;
-  const filters = createRequestFilters({
-    ...config.filters,
-    engine_socket_paths: engine.kind === "unix" ? [engine.path] : [],
-    proxy_container_id: ownContainerId,
-  });
-  const app = createApp({
-    acl: createEndpointAcl({
-      sections: config.sections,
-      methods: config.methods,
-      actions: config.actions,
-    }),
-    pool,
-    apiVersion: config.docker.api_version,
-    inspect: createRequestInspector({
-      filters,
-      maxBodyBytes: config.limits.max_body_bytes,
-      pool,
-    }),
-  });
-  const { limits } = config;
-  const server = new ProxyServer({
-    addr: config.listen.addr,
-    socket: config.listen.socket,
-    socketPerms: config.listen.socket_perms,
-    maxConnections: limits.max_connections,
-    maxConnectionsPerClient: limits.max_connections_per_client,
-    limits: {
-      maxHeaderBytes: limits.max_header_bytes,
-      maxHeaders: limits.max_headers,
-      headerTimeoutMs: limits.header_timeout_ms,
-      idleTimeoutMs: limits.idle_timeout_ms,
-    },
-    handler: {
-      fetch: async (request, exchange) => await app.fetch(request, exchange),
-      rejectTarget: (exchange, error) =>
-        deny(exchange, 400, "target:invalid", error.message),
-      audit: auditExchange,
-      protocolError: auditProtocolError,
-    },
-  });
+  const metrics = new Metrics();
+  const gateway = new Gateway(config, { pool, ownContainerId, metrics });
   try {
-    await server.start();
+    await gateway.start();
   } catch (error) {
-    const targets = [config.listen.addr, config.listen.socket]
-      .filter((target) => target !== null);
-    logger.fatal("Cannot listen on {targets}: {error}", {
-      targets,
+    logger.fatal("Cannot start listening: {error}", {
       error: error instanceof Error ? error.message : String(error),
     });
     return EXIT_RUNTIME;
   }
-  if (config.listen.addr !== null) {
-    const { hostname } = parseListenAddr(config.listen.addr);
-    if (!isLoopback(hostname)) {
-      logger.warn(
-        "Listening on {addr}, reachable from other machines: anyone who can connect gets what policy allows",
-        { addr: config.listen.addr },
-      );
+  const { limits, admin } = config;
+  let adminServer;
+  if (admin.enabled && admin.addr !== null) {
+    try {
+      adminServer = startAdminServer({ addr: admin.addr, metrics, pool });
+    } catch (error) {
+      logger.fatal("Cannot listen on {addr} for the admin listener: {error}", {
+        addr: admin.addr,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      await gateway.shutdown(0);
+      return EXIT_RUNTIME;
+    }
+    if (!isLoopback(parseListenAddr(admin.addr).hostname)) {
+      logger.warn("Admin listener {addr} is reachable from other machines", {
+        addr: admin.addr,
+      });
     }
   }
   logger.info("dockgate {version} listening on {endpoints}, engine {engine}", {
     version: VERSION,
-    endpoints: server.endpoints,
+    endpoints: gateway.endpoints,
     engine: pool.description,
+    ...(adminServer === undefined ? {} : { admin: adminServer.endpoint }),
+  });
+  const reloader = startReloader({
+    files: configFiles(config, configFile, readProcessEnv()),
+    onResult: (ok) => metrics.reloaded(ok),
+    reload: async () => {
+      const env = readProcessEnv();
+      const next = loadConfig({ env, configFile });
+      await gateway.reload(next);
+      logger.info("Effective policy: {policy}", {
+        policy: redactPolicyForLog(next),
+      });
+      return configFiles(next, configFile, env);
+    },
   });
   const stopped = Promise.withResolvers<void>();
   const stop = () => stopped.resolve();
@@ -189,7 +197,9 @@ async function serve(config: DockgateConfig): Promise<number> {
   logger.info("Shutting down: finishing requests for up to {graceMs} ms", {
     graceMs: limits.shutdown_grace_ms,
   });
-  await server.shutdown(limits.shutdown_grace_ms);
+  reloader.stop();
+  await adminServer?.shutdown();
+  await gateway.shutdown(limits.shutdown_grace_ms);
   pool.closeAll();
   Deno.removeSignalListener("SIGTERM", stop);
   Deno.removeSignalListener("SIGINT", stop);
@@ -198,6 +208,20 @@ async function serve(config: DockgateConfig): Promise<number> {
 
 /** Runs the command line; returns the process exit code. */
 export async function main(args: string[]): Promise<number> {
+  if (args[0] === "explain") {
+    try {
+      return runExplain({
+        args: args.slice(1),
+        env: readProcessEnv(),
+        write: writeStdout,
+        readStdin: readStdinSync,
+      });
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      writeStderr(`dockgate: ${error.message}\n`);
+      return EXIT_CONFIG;
+    }
+  }
   let parsed: Arguments;
   try {
     parsed = parseArguments(args);
@@ -212,6 +236,19 @@ export async function main(args: string[]): Promise<number> {
   if (parsed.command === "help") {
     writeStdout(USAGE);
     return 0;
+  }
+  if (parsed.command === "check") {
+    try {
+      return runCheck({
+        env: readProcessEnv(),
+        configFile: parsed.configFile,
+        write: writeStdout,
+      });
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      writeStderr(`dockgate: ${error.message}\n`);
+      return EXIT_CONFIG;
+    }
   }
   let config: DockgateConfig;
   try {
@@ -229,7 +266,7 @@ export async function main(args: string[]): Promise<number> {
   }
   await setupLogging({ level: config.log.level, format: config.log.format });
   if (!checkPermissions(config)) return EXIT_RUNTIME;
-  return await serve(config);
+  return await serve(config, parsed.configFile);
 }
 
 if (import.meta.main) {

@@ -10,13 +10,18 @@ const protocolLogger = getLogger(["dockgate", "listener"]);
 /** Logs the completed exchange: denials at warning, errors at error. */
 export function auditExchange(exchange: Exchange, status: number): void {
   const { verdict } = exchange;
+  // A forwarded request that then failed is an error, audit-only or not.
+  const decision = verdict.decision === "allow" && verdict.auditDenied
+    ? "audit-deny"
+    : verdict.decision;
   const properties = {
     requestId: exchange.id,
     client: exchange.client,
+    profile: exchange.profile ?? null,
     method: exchange.head.method,
     path: exchange.target.path || exchange.head.target.slice(0, 200),
     section: verdict.section,
-    decision: verdict.decision,
+    decision,
     rule: verdict.rule,
     reason: verdict.reason,
     status,
@@ -27,8 +32,9 @@ export function auditExchange(exchange: Exchange, status: number): void {
   };
   const message =
     "{decision} {method} {path} -> {status} ({rule}) for {client}";
-  if (verdict.decision === "deny") auditLogger.warn(message, properties);
-  else if (verdict.decision === "error") auditLogger.error(message, properties);
+  if (decision === "deny" || decision === "audit-deny") {
+    auditLogger.warn(message, properties);
+  } else if (decision === "error") auditLogger.error(message, properties);
   else auditLogger.info(message, properties);
 }
 

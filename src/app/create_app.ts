@@ -17,6 +17,10 @@ export interface AppOptions {
   acl: EndpointAcl;
   pool: EnginePool;
   inspect?: (exchange: Exchange) => Promise<Response | null>;
+  /** Owner isolation, after `inspect`; see `policyMiddleware`. */
+  guard?: (exchange: Exchange) => Promise<Response | null>;
+  /** Log what policy would refuse, refuse nothing. Default: false. */
+  auditOnly?: boolean;
   /** Version prefix for requests that name none (API_VERSION). */
   apiVersion?: string | null;
 }
@@ -24,11 +28,12 @@ export interface AppOptions {
 /** Builds the app; every matcher and filter is compiled here, once. */
 export function createApp(options: AppOptions): Hono<{ Bindings: Exchange }> {
   const app = new Hono<{ Bindings: Exchange }>();
-  app.use(policyMiddleware(
-    options.inspect
-      ? { acl: options.acl, inspect: options.inspect }
-      : { acl: options.acl },
-  ));
+  app.use(policyMiddleware({
+    acl: options.acl,
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+    ...(options.guard ? { guard: options.guard } : {}),
+    auditOnly: options.auditOnly ?? false,
+  }));
   app.all("*", forwardHandler(options.pool, options.apiVersion ?? null));
   app.onError((error, c) => {
     // A fault in the proxy's own code fails this request only, and fails

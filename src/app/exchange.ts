@@ -17,6 +17,11 @@ export interface Verdict {
   rule: string;
   reason: string;
   section: string | null;
+  /**
+   * Set when an audit-only profile let through a request that policy would
+   * have denied; `rule` and `reason` are those of that denial.
+   */
+  auditDenied?: boolean;
 }
 
 export interface Exchange {
@@ -40,6 +45,8 @@ export interface Exchange {
    * with its own headers and framing instead of the app's Response.
    */
   relay: { engine: EngineResponse } | null;
+  /** The profile that judged the request, once one is chosen. */
+  profile?: string;
   /** True when the route may take over the connection after a 101. */
   hijack: boolean;
   bytesIn: number;

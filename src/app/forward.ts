@@ -16,14 +16,18 @@ import {
   type EnginePool,
   EngineUnreachableError,
 } from "../upstream/engine_pool.ts";
+import { TOKEN_HEADER } from "../profiles/token_set.ts";
 import type { Exchange } from "./exchange.ts";
 
-// Headers the proxy sets itself or that only describe the client's hop.
+// Headers the proxy sets itself or that only describe the client's hop,
+// and dockgate's own credentials, which are for the proxy alone.
 const NOT_FORWARDED = new Set([
   ...HOP_BY_HOP_HEADERS,
   "host",
   "content-length",
   "expect",
+  "authorization",
+  TOKEN_HEADER,
 ]);
 
 /**

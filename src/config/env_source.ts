@@ -16,7 +16,7 @@ import { parseEnvLabels, parseEnvList } from "./env_lists.ts";
 import { FILTER_GROUP_SCHEMAS } from "./schema.ts";
 import { type ParseResult, parseSecondsAsMs, quote } from "./value_parsers.ts";
 
-type EnvKind = "text" | "list" | "labels" | "seconds";
+type EnvKind = "text" | "list" | "labels" | "seconds" | "token_file";
 
 /** One environment variable and the file key it sets. */
 export interface EnvSetting {
@@ -86,6 +86,11 @@ const FIXED_SETTINGS: readonly EnvSetting[] = [
     path: ["limits", "shutdown_grace_ms"],
     kind: "seconds",
   },
+  { name: "AUDIT_ONLY", path: ["audit_only"], kind: "text" },
+  { name: "OWNER_LABEL", path: ["owner_label"], kind: "text" },
+  { name: "TOKEN_FILE", path: ["tokens"], kind: "token_file" },
+  { name: "ADMIN_ENABLED", path: ["admin", "enabled"], kind: "text" },
+  { name: "ADMIN_ADDR", path: ["admin", "addr"], kind: "text" },
   {
     name: "DKRPRX__DISABLE_DEFAULTS",
     path: ["filters", "disable_defaults"],
@@ -166,6 +171,11 @@ function convert(kind: EnvKind, raw: string): ParseResult<unknown> {
       return parseEnvLabels(raw);
     case "seconds":
       return parseSecondsAsMs(raw);
+    case "token_file":
+      return {
+        ok: true,
+        value: raw.trim() === "" ? [] : [{ file: raw.trim() }],
+      };
   }
 }
 

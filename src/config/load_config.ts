@@ -16,6 +16,7 @@ import * as v from "valibot";
 import { ConfigError, type ConfigIssue } from "./config_error.ts";
 import { pathKey, readEnvLayer } from "./env_source.ts";
 import { type FileRef, readFileLayer } from "./file_source.ts";
+import { checkProfiles } from "./profile_checks.ts";
 import {
   emptyInput,
   findOrigin,
@@ -90,7 +91,10 @@ function crossChecks(
 ): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const { listen, docker } = config;
-  if (listen.addr === null && listen.socket === null) {
+  if (
+    listen.addr === null && listen.socket === null &&
+    config.listeners.length === 0
+  ) {
     issues.push(
       issueAt(
         merged,
@@ -180,6 +184,11 @@ export function loadConfig(options: LoadConfigOptions): DockgateConfig {
 
   const result = v.safeParse(CONFIG_SCHEMA, merged.value);
   if (result.success) {
+    issues.push(...checkProfiles(result.output, {
+      env: options.env,
+      issueAt: (path, atKey, message) => issueAt(merged, path, atKey, message),
+      isSet: (path) => findOrigin(merged, path)?.depth === path.length,
+    }));
     issues.push(...crossChecks(merged, result.output));
   } else {
     issues.push(...schemaIssues(merged, result.issues));

@@ -48,14 +48,28 @@ import {
   type ParseResult,
   quote,
 } from "./value_parsers.ts";
+import {
+  parseCidrList,
+  parseOptionalProfileName,
+  parseOwnerLabel,
+  parseProfileName,
+  parseTokenSource,
+} from "./profile_values.ts";
 
 export type { EngineAddress, Pattern } from "./value_parsers.ts";
+export type { OwnerLabel, TokenSource } from "./profile_values.ts";
 
 /** TCP address used when neither LISTEN_ADDR nor LISTEN_SOCKET is set. */
 export const DEFAULT_LISTEN_ADDR = "127.0.0.1:2375";
 
 /** Engine socket used when DOCKER_SOCKET is not set. */
 export const DEFAULT_DOCKER_SOCKET = "unix:///var/run/docker.sock";
+
+/** The profile made of the top-level policy keys. */
+export const DEFAULT_PROFILE = "default";
+
+/** Address of the admin listener when it is on and none is given. */
+export const DEFAULT_ADMIN_ADDR = "127.0.0.1:9375";
 
 /** Log levels, from the most to the least verbose. */
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -282,6 +296,78 @@ const METHODS_SCHEMA = v.pipe(
   })),
 );
 
+/**
+ * The policy keys of a profile. The top level holds those of the profile
+ * "default"; each entry of `profiles:` holds its own, starting from the
+ * defaults, not from the top level: a tenant gets only what its profile
+ * says.
+ */
+const POLICY_ENTRIES = {
+  /** Endpoint groups; EVENTS, PING and VERSION are open by default. */
+  sections: switchesSchema(
+    SECTIONS,
+    (name) => (SECTIONS_ALLOWED_BY_DEFAULT as readonly string[]).includes(name),
+  ),
+  /** Write methods, all closed by default; GET and HEAD follow sections. */
+  methods: v.nullish(METHODS_SCHEMA, {}),
+  /** Per-action switches, defaults from ACTION_SWITCHES. */
+  actions: switchesSchema(
+    ACTION_SWITCH_NAMES,
+    (name) => ACTION_SWITCHES[name].default,
+  ),
+  filters: v.nullish(FILTERS_SCHEMA, {}),
+  /**
+   * `key=value` stamped on everything the client creates; the client then
+   * sees and touches only objects that carry it. Default: null (off).
+   */
+  owner_label: v.optional(leaf(parseOwnerLabel), null),
+  /** Log what would be denied, deny nothing. Default: false. */
+  audit_only: v.optional(BOOLEAN_SCHEMA, false),
+  /**
+   * Bearer tokens, `{file: PATH}` or `{env: NAME}`; when any is set, a
+   * request must carry one of them. Default: none.
+   */
+  tokens: v.nullish(v.array(leaf(parseTokenSource), listMessage), []),
+};
+
+const PROFILES_SCHEMA = v.nullish(
+  v.record(
+    v.pipe(
+      v.string(),
+      v.check(
+        (name) => parseProfileName(name).ok,
+        (issue) => {
+          const parsed = parseProfileName(issue.input);
+          return parsed.ok ? "" : parsed.message;
+        },
+      ),
+    ),
+    v.strictObject(POLICY_ENTRIES, mappingMessage),
+    mappingMessage,
+  ),
+  {},
+);
+
+const CLIENT_SCHEMA = v.strictObject({
+  /** Address ranges the client must come from. Default: any. */
+  cidr: v.optional(leaf(parseCidrList), null),
+  /** The profile these clients get. */
+  profile: leaf(parseProfileName),
+}, mappingMessage);
+
+const LISTENER_SCHEMA = v.strictObject({
+  /** Absolute path of a Unix socket; give this or `addr`. */
+  socket: v.optional(leaf(parseListenSocket), null),
+  /** Permission bits of that socket, written in octal. Default: 0660. */
+  socket_perms: v.optional(leaf(parseOctalMode), "0660"),
+  /** TCP `host:port`; give this or `socket`. */
+  addr: v.optional(leaf(parseListenAddr), null),
+  /** The profile of every client. Default: "default" without `clients`. */
+  profile: v.optional(leaf(parseOptionalProfileName), null),
+  /** TCP only: clients by address range, first match wins. */
+  clients: v.nullish(v.array(CLIENT_SCHEMA, listMessage), null),
+}, mappingMessage);
+
 /** The whole configuration, as read from a file merged with the env. */
 export const CONFIG_SCHEMA = v.strictObject({
   listen: v.nullish(LISTEN_SCHEMA, {}),
@@ -309,18 +395,7 @@ export const CONFIG_SCHEMA = v.strictObject({
     }, mappingMessage),
     {},
   ),
-  /** Endpoint groups; EVENTS, PING and VERSION are open by default. */
-  sections: switchesSchema(
-    SECTIONS,
-    (name) => (SECTIONS_ALLOWED_BY_DEFAULT as readonly string[]).includes(name),
-  ),
-  /** Write methods, all closed by default; GET and HEAD follow sections. */
-  methods: v.nullish(METHODS_SCHEMA, {}),
-  /** Per-action switches, defaults from ACTION_SWITCHES. */
-  actions: switchesSchema(
-    ACTION_SWITCH_NAMES,
-    (name) => ACTION_SWITCHES[name].default,
-  ),
+  ...POLICY_ENTRIES,
   limits: v.nullish(
     v.strictObject({
       /** Bytes of request line plus headers. Default: 65536. */
@@ -342,7 +417,22 @@ export const CONFIG_SCHEMA = v.strictObject({
     }, mappingMessage),
     {},
   ),
-  filters: v.nullish(FILTERS_SCHEMA, {}),
+  /** Named policies besides "default" (the top level). Default: none. */
+  profiles: PROFILES_SCHEMA,
+  /**
+   * Listeners, each bound to a profile, besides `listen:` (which serves
+   * "default"). Default: none.
+   */
+  listeners: v.nullish(v.array(LISTENER_SCHEMA, listMessage), []),
+  admin: v.nullish(
+    v.strictObject({
+      /** Serve /healthz and /metrics. Default: false. */
+      enabled: v.optional(BOOLEAN_SCHEMA, false),
+      /** TCP `host:port` of the admin listener. Default: 127.0.0.1:9375. */
+      addr: v.optional(leaf(parseListenAddr), DEFAULT_ADMIN_ADDR),
+    }, mappingMessage),
+    {},
+  ),
 }, mappingMessage);
 
 type DeepReadonly<T> = T extends RegExp ? T

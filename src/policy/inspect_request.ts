@@ -24,16 +24,21 @@ import {
   canonicalizeKeys,
   decodeEngineJson,
 } from "./filters/go_json.ts";
+import { collectNetworkRefs } from "./filters/network_routes.ts";
+import { pinReferences } from "./filters/pin_refs.ts";
 import { FILTERED_ROUTE_IDS } from "./filters/request_filters.ts";
 import { bodySchemaFor } from "./filters/schemas.ts";
 import type { FilterContext, RequestFilter } from "./filters/types.ts";
 import { parseGoQuery } from "./go_query.ts";
+import type { PruneGuard } from "./prune_guard.ts";
 
 export interface InspectorOptions {
   filters: RequestFilter;
   /** Largest JSON body read for inspection; larger ones get a 413. */
   maxBodyBytes: number;
   pool: EnginePool;
+  /** Refuses prunes that would take a protected object (defaults on). */
+  pruneGuard?: PruneGuard;
 }
 
 const FILTERED_ROUTES: ReadonlySet<string> = new Set(FILTERED_ROUTE_IDS);
@@ -89,12 +94,12 @@ async function readJsonBody(
   let body: unknown;
   try {
     body = decodeEngineJson(bytes);
+    const schema = bodySchemaFor(exchange.route!.route.id);
+    if (schema !== undefined) body = canonicalizeKeys(body, schema);
   } catch (error) {
     if (!(error instanceof BodyError)) throw error;
     return deny(exchange, 400, "request.invalid", error.message);
   }
-  const schema = bodySchemaFor(exchange.route!.route.id);
-  if (schema !== undefined) body = canonicalizeKeys(body, schema);
   exchange.body = {
     kind: "bytes",
     bytes: ENCODER.encode(JSON.stringify(body)),
@@ -105,10 +110,11 @@ async function readJsonBody(
 async function resolveAll(
   pool: EnginePool,
   refs: string[],
+  resolve: typeof resolveContainer,
 ): Promise<Map<string, ResolvedObject>> {
   const resolved = new Map<string, ResolvedObject>();
   await Promise.all(refs.map(async (ref) => {
-    const object = await resolveContainer(pool, ref);
+    const object = await resolve(pool, ref);
     if (object !== null) resolved.set(ref, object);
   }));
   return resolved;
@@ -116,10 +122,29 @@ async function resolveAll(
 
 /** Builds the inspection step; the filters are compiled by the caller. */
 export function createRequestInspector(options: InspectorOptions): Inspector {
-  const { filters, maxBodyBytes, pool } = options;
+  const { filters, maxBodyBytes, pool, pruneGuard } = options;
   return async (exchange) => {
     const match = exchange.route!;
     const route = match.route;
+    if (pruneGuard !== undefined) {
+      let reason: string | null;
+      try {
+        reason = await pruneGuard(route.id);
+      } catch (error) {
+        return fail(
+          exchange,
+          502,
+          "engine:lookup",
+          `cannot check what prune would remove: ${(error as Error).message}`,
+        );
+      }
+      if (reason !== null) {
+        const rule = route.id === "network.prune"
+          ? "defaults.proxy_network"
+          : "defaults.proxy_container";
+        return deny(exchange, 403, rule, reason);
+      }
+    }
     let query;
     try {
       query = parseGoQuery(exchange.target.rawQuery);
@@ -137,6 +162,7 @@ export function createRequestInspector(options: InspectorOptions): Inspector {
     let params = match.params;
     let network: ResolvedObject | null = null;
     let containers: Map<string, ResolvedObject>;
+    let networks: Map<string, ResolvedObject>;
     const draft: FilterContext = {
       routeId: route.id,
       params,
@@ -151,7 +177,10 @@ export function createRequestInspector(options: InspectorOptions): Inspector {
         // (ID, ID prefix, name) the client used.
         if (network !== null) params = { ...params, id: network.name };
       }
-      containers = await resolveAll(pool, collectContainerRefs(draft));
+      [containers, networks] = await Promise.all([
+        resolveAll(pool, collectContainerRefs(draft), resolveContainer),
+        resolveAll(pool, collectNetworkRefs(draft), resolveNetwork),
+      ]);
     } catch (error) {
       return fail(
         exchange,
@@ -166,9 +195,36 @@ export function createRequestInspector(options: InspectorOptions): Inspector {
       ...draft,
       params,
       resolveContainer: (ref) => containers.get(ref),
+      resolveNetwork: (ref) => networks.get(ref),
     });
     if (!verdict.allowed) {
       return deny(exchange, verdict.status, verdict.rule, verdict.reason);
+    }
+    // Forward the IDs that were checked, not names the engine would look
+    // up again later.
+    const routeNetwork = network;
+    const pinned = pinReferences(
+      route.id,
+      match.params,
+      body,
+      exchange.target.rawQuery,
+      {
+        container: (ref) => containers.get(ref),
+        network: (ref) =>
+          networks.get(ref) ??
+            (routeNetwork !== null && ref === match.params["id"]
+              ? routeNetwork
+              : undefined),
+      },
+    );
+    if (pinned.body !== undefined) {
+      exchange.body = {
+        kind: "bytes",
+        bytes: ENCODER.encode(JSON.stringify(pinned.body)),
+      };
+    }
+    if (pinned.rawQuery !== undefined) {
+      exchange.target = { ...exchange.target, rawQuery: pinned.rawQuery };
     }
     const containerParam = "name" in match.params ? "name" : null;
     const container = containerParam

@@ -15,7 +15,8 @@ export interface ResolvedObject {
 
 const MAX_INSPECT_BYTES = 4 * 1024 * 1024;
 
-async function inspect(
+/** GETs an inspect path; the parsed object, or null on 404. */
+export async function inspectObject(
   pool: EnginePool,
   path: string,
 ): Promise<Record<string, unknown> | null> {
@@ -73,7 +74,7 @@ export async function resolveContainer(
 ): Promise<ResolvedObject | null> {
   // No version prefix: the engine's newest API, whatever its minimum is.
   const path = `/containers/${encodeURIComponent(reference)}/json`;
-  return resolved(await inspect(pool, path));
+  return resolved(await inspectObject(pool, path));
 }
 
 /** Resolves a network reference (ID, name, ID prefix) by asking the engine. */
@@ -82,5 +83,5 @@ export async function resolveNetwork(
   reference: string,
 ): Promise<ResolvedObject | null> {
   const path = `/networks/${encodeURIComponent(reference)}`;
-  return resolved(await inspect(pool, path));
+  return resolved(await inspectObject(pool, path));
 }

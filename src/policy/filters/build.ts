@@ -6,7 +6,9 @@
  * - `outputs` (BuildKit exporters) can also name images; with image rules
  *   set, any non-empty `outputs` is denied, as its names are not read here.
  * - `networkmode=host` or `container:<ref>` runs build steps in that
- *   network namespace: denied by `deny_host_network`.
+ *   network namespace: denied by `deny_host_network`, and a join of the
+ *   proxy container always. A network name (or ID, resolved through the
+ *   engine) gets the network rules, the proxy network's included.
  * - `cgroupparent` places build containers in any cgroup: denied by
  *   `deny_privileged`.
  *
@@ -21,8 +23,13 @@
  * @module
  */
 
-import { joinedContainer } from "./container_refs.ts";
+import { checkProxyContainerRef, joinedContainer } from "./container_refs.ts";
 import { checkRepoTag, imageNameRuleInForce } from "./image_policy.ts";
+import {
+  checkNetworkName,
+  isLookedUpNetwork,
+  networkNameOf,
+} from "./network_routes.ts";
 import { deny, quote } from "./policy.ts";
 import type { Policy } from "./policy.ts";
 import type { FilterContext, FilterDenial } from "./types.ts";
@@ -51,15 +58,27 @@ export function checkBuild(
     }
   }
   const networkMode = ctx.query.get("networkmode") ?? "";
+  const where = 'query "networkmode"';
+  const joined = joinedContainer(networkMode);
+  const network = isLookedUpNetwork(networkMode)
+    ? networkNameOf(ctx, networkMode)
+    : networkMode;
   if (
-    containers.deny_host_network &&
-    (networkMode === "host" || joinedContainer(networkMode) !== null)
+    containers.deny_host_network && (network === "host" || joined !== null)
   ) {
     return deny(
       "containers.deny_host_network",
-      `query "networkmode" is ${quote(networkMode)}`,
+      `${where} is ${quote(networkMode)}`,
     );
   }
+  // Build steps run in containers that join this network or container
+  // namespace, so the rules for joining them apply.
+  const joins = joined !== null
+    ? checkProxyContainerRef(policy, ctx, `${where} joins`, joined)
+    : isLookedUpNetwork(networkMode)
+    ? checkNetworkName(policy, where, network)
+    : undefined;
+  if (joins !== undefined) return joins;
   const cgroupParent = ctx.query.get("cgroupparent") ?? "";
   if (containers.deny_privileged && cgroupParent !== "") {
     return deny(

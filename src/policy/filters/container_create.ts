@@ -8,6 +8,11 @@
  * engine socket), and with defaults off it is denied whenever a host-path
  * rule is set. Naming the proxy container is always reported as such.
  *
+ * The engine's decoder (before Engine 27.0) also reads HostConfig fields at
+ * the top level of a create body, and a HostConfig object nested in a
+ * legacy start body; both spellings are refused, so the one HostConfig
+ * checked is the one applied.
+ *
  * `Labels` are checked as sent: the engine later fills in image labels for
  * keys the request leaves out, so an image cannot satisfy
  * `require_labels`, but neither can the request rely on the image.
@@ -30,7 +35,12 @@ import {
 } from "./host_access.ts";
 import { parseBindSpec } from "./host_path.ts";
 import { checkRunImage, type ImageCheck } from "./image_policy.ts";
-import { checkNetworkName, joinedNetwork } from "./network_routes.ts";
+import {
+  checkNetworkName,
+  isLookedUpNetwork,
+  joinedNetwork,
+  networkNameOf,
+} from "./network_routes.ts";
 import {
   asRecord,
   checkName,
@@ -45,6 +55,7 @@ import {
 } from "./policy.ts";
 import type { Policy } from "./policy.ts";
 import { checkHostConfigPrivileges } from "./privilege.ts";
+import { HOST_CONFIG_FIELDS } from "./schemas.ts";
 import type { FilterContext, FilterDenial } from "./types.ts";
 
 /** `POST /containers/create`. */
@@ -54,6 +65,16 @@ export function checkContainerCreate(
 ): FilterDenial | undefined {
   const body = asRecord(ctx.body);
   if (body === undefined) return invalid("container create needs a JSON body");
+  const misplaced = HOST_CONFIG_FIELDS.find((key) => Object.hasOwn(body, key));
+  if (misplaced !== undefined) {
+    // Engines before 27.0 read these as the container's HostConfig when the
+    // body has no HostConfig object, and merge some of them into it when
+    // it has one; no client sends them there.
+    return invalid(
+      `${misplaced} is a HostConfig field at the top level of the body, ` +
+        "which some engines apply; put it inside HostConfig",
+    );
+  }
   const endpoints = recordField(
     recordField(body, "NetworkingConfig"),
     "EndpointsConfig",
@@ -84,6 +105,16 @@ export function checkLegacyStart(
   if (hostConfig === undefined) {
     return invalid("start body must be a HostConfig object");
   }
+  const nested = field(hostConfig, "HostConfig");
+  if (nested !== undefined && nested !== null) {
+    // The engine decodes a start body like a create body: a HostConfig
+    // object inside it is applied when the top level has no HostConfig
+    // field, and partly merged when it has.
+    return invalid(
+      "start body carries a HostConfig object; below API 1.24 the " +
+        "HostConfig fields go at the top level",
+    );
+  }
   return checkHostConfig(policy, ctx, "HostConfig", hostConfig, undefined);
 }
 
@@ -101,7 +132,7 @@ function checkHostConfig(
     (containers.deny_privileged
       ? checkHostConfigPrivileges(policy, at, hostConfig)
       : undefined) ??
-    checkNetworks(policy, at, hostConfig, endpoints);
+    checkNetworks(policy, ctx, at, hostConfig, endpoints);
 }
 
 function checkProxyJoins(
@@ -193,6 +224,7 @@ function localImageCheck(policy: Policy): ImageCheck {
 
 function checkNetworks(
   policy: Policy,
+  ctx: FilterContext,
   at: string,
   hostConfig: Record<string, unknown> | undefined,
   endpoints: Record<string, unknown> | undefined,
@@ -206,19 +238,25 @@ function checkNetworks(
     );
   }
   const joined: [string, string][] = [[`${at}.NetworkMode`, mode]];
-  for (const key of Object.keys(endpoints ?? {})) {
-    joined.push([`NetworkingConfig.EndpointsConfig[${quote(key)}]`, key]);
+  for (const [key, settings] of Object.entries(endpoints ?? {})) {
+    const where = `NetworkingConfig.EndpointsConfig[${quote(key)}]`;
+    joined.push([where, key]);
+    // For a network the engine looks up, NetworkID wins over the key.
+    const networkId = stringField(asRecord(settings), "NetworkID");
+    if (networkId !== "") joined.push([`${where}.NetworkID`, networkId]);
   }
-  for (const [where, name] of joined) {
-    const network = joinedNetwork(name);
+  for (const [where, ref] of joined) {
+    const network = joinedNetwork(ref);
     if (network === null) continue;
-    if (denyHost && network === "host") {
+    // An ID or ID prefix names the network as well as its name does.
+    const name = isLookedUpNetwork(ref) ? networkNameOf(ctx, ref) : network;
+    if (denyHost && name === "host") {
       return deny(
         "containers.deny_host_network",
         `${where} joins the host network`,
       );
     }
-    const denial = checkNetworkName(policy, where, network);
+    const denial = checkNetworkName(policy, where, name);
     if (denial !== undefined) return denial;
   }
   return undefined;

@@ -127,7 +127,8 @@ export function checkContainerRoute(
 /**
  * Every container reference in a request, so the caller can resolve them
  * through the engine before the (synchronous) filters run: the route's
- * container, `?container=` of commit, `container:<ref>` modes and
+ * container, `?container=` of commit, `networkmode=container:<ref>` of a
+ * build, `container:<ref>` modes and
  * `VolumesFrom` of a create (or legacy start) body, and the `Container`
  * of a network connect or disconnect.
  */
@@ -136,6 +137,9 @@ export function collectContainerRefs(ctx: FilterContext): string[] {
   if (PROXY_PROTECTED_ROUTES.has(ctx.routeId)) refs.add(containerParam(ctx));
   if (ctx.routeId === "container.commit") {
     refs.add(ctx.query.get("container") ?? "");
+  }
+  if (ctx.routeId === "build") {
+    refs.add(joinedContainer(ctx.query.get("networkmode") ?? "") ?? "");
   }
   const body = asRecord(ctx.body);
   if (

@@ -31,6 +31,36 @@ import type { FilterDenial } from "./types.ts";
 
 const LOCAL_DRIVER = "local";
 const BIND_WORD_REGEXP = /^r?bind$/i;
+/** Filesystems on a block device or image file named by `device`. */
+const BLOCK_FS_TYPES: ReadonlySet<string> = new Set([
+  "ext2",
+  "ext3",
+  "ext4",
+  "xfs",
+  "btrfs",
+  "vfat",
+  "msdos",
+  "exfat",
+  "ntfs",
+  "ntfs3",
+  "iso9660",
+  "udf",
+  "squashfs",
+  "erofs",
+  "f2fs",
+]);
+/** Network filesystems: `device` names a remote share. */
+const NETWORK_FS_TYPES: ReadonlySet<string> = new Set([
+  "nfs",
+  "nfs4",
+  "cifs",
+  "smb3",
+]);
+/**
+ * Filesystems with no host data of their own: `device` is only a label;
+ * overlay's host directories come from `o` and are checked there.
+ */
+const DEVICELESS_FS_TYPES: ReadonlySet<string> = new Set(["tmpfs", "overlay"]);
 /** Overlay options whose values are host directories (`+=` appends one). */
 const OVERLAY_DIR_KEY_REGEXP = /^(?:lowerdir|upperdir|workdir|datadir)\+?$/;
 
@@ -128,8 +158,13 @@ export function checkVolumeName(
  * mount(2): `device` is a host path when it is absolute (`type=none,
  * o=bind,device=/` mounts the host root), and every absolute path in an
  * `o` value is one too (overlay `lowerdir=/a:/b`, cifs `credentials=`). A
- * relative bind device or overlay directory would be resolved against the
- * engine's working directory, so it is refused.
+ * relative bind or block device or overlay directory would be resolved
+ * against the engine's working directory, so it is refused.
+ *
+ * The engine mounts the volume in its own namespaces, so a kernel
+ * filesystem (`type=proc`, `sysfs`, `cgroup2`, …) would hand the container
+ * the host's, writable and unmasked: with `deny_privileged`, only the
+ * filesystem types listed here are accepted.
  */
 export function checkLocalDriverOptions(
   policy: Policy,
@@ -141,12 +176,22 @@ export function checkLocalDriverOptions(
   const words = stringField(options, "o").split(",");
   const binds = words.some((word) => BIND_WORD_REGEXP.test(word.trim())) ||
     type === "" || type === "none" || type === "bind";
+  const known = NETWORK_FS_TYPES.has(type) || DEVICELESS_FS_TYPES.has(type);
+  if (!binds && !known && !BLOCK_FS_TYPES.has(type)) {
+    if (policy.options.containers.deny_privileged) {
+      return deny(
+        "containers.deny_privileged",
+        `${field}["type"] ${quote(type)} is not a filesystem dockgate can ` +
+          "check; kernel filesystems would expose the host's",
+      );
+    }
+  }
   if (device !== "") {
     const deviceField = `${field}["device"]`;
     if (isAbsolutePath(device)) {
       const denial = checkHostPath(policy, deviceField, device);
       if (denial !== undefined) return denial;
-    } else if (binds) {
+    } else if (!known) {
       return invalid(`${deviceField} ${quote(device)} is not absolute`);
     }
   }

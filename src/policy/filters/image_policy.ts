@@ -19,7 +19,10 @@
  * mounts), a string of hex digits may be an image ID or ID prefix rather
  * than a name. Names cannot be checked for it, so it passes only an
  * allowed_images pattern that matches it as written, and is denied by any
- * repository rule or deny pattern.
+ * repository rule or deny pattern. The engine reads such a string as a
+ * name first (`beef` is `beef:latest` when that exists), so short hex must
+ * also pass the name rules: with a tag rule that refuses `latest`, run an
+ * image by ID as `sha256:<id>`.
  *
  * @module
  */
@@ -43,6 +46,13 @@ export type ImageCheck = (
 
 /** `sha256:` plus hex, or hex alone: what the engine may read as an ID. */
 const POSSIBLE_IMAGE_ID_REGEXP = /^(?:sha256:)?[a-f0-9]{1,64}$/;
+
+/**
+ * Hex that is also a valid image name: shorter than a full ID (64 hex
+ * digits are never a name) and without `sha256:` (the engine refuses to
+ * tag the repository `sha256`).
+ */
+const HEX_NAME_REGEXP = /^[a-f0-9]{1,63}$/;
 
 /** Whether any images.* repository or tag rule is set. */
 function hasRepoTagRules(policy: Policy): boolean {
@@ -134,7 +144,10 @@ export function checkRunImage(
     return invalid(`${field} is empty, so image rules cannot be checked`);
   }
   if (resolvesLocally && POSSIBLE_IMAGE_ID_REGEXP.test(input)) {
-    return checkImageId(policy, field, input);
+    const denial = checkImageId(policy, field, input);
+    // The engine tries hex as a name (`beef` is `beef:latest`) before it
+    // tries it as an ID, so where it can be a name, name rules apply too.
+    if (denial !== undefined || !HEX_NAME_REGEXP.test(input)) return denial;
   }
   let ref: ImageReference;
   try {

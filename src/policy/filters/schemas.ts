@@ -191,13 +191,66 @@ const CONTAINER_CONFIG_FIELDS = [
   "Shell",
 ] as const;
 
-/** `POST /containers/create`: `Config` fields at top level plus two structs. */
+function fieldsOf(schema: JsonSchema): Readonly<Record<string, JsonSchema>> {
+  return schema.kind === "struct" ? schema.fields : {};
+}
+
+/** Every field of `container.HostConfig`, embedded `Resources` included. */
+export const HOST_CONFIG_FIELDS: readonly string[] = Object.keys(
+  fieldsOf(HOST_CONFIG_SCHEMA),
+);
+
+/**
+ * `network.EndpointSettings`: `NetworkID`, when set on a user-defined
+ * network, is the network the engine joins, whatever the map key says.
+ */
+const ENDPOINT_SETTINGS = struct({ NetworkID: STRING }, [
+  "IPAMConfig",
+  "Links",
+  "Aliases",
+  "MacAddress",
+  "DriverOpts",
+  "GwPriority",
+  "EndpointID",
+  "Gateway",
+  "IPAddress",
+  "IPPrefixLen",
+  "IPv6Gateway",
+  "GlobalIPv6Address",
+  "GlobalIPv6PrefixLen",
+  "DNSNames",
+]);
+
+/**
+ * `POST /containers/create`: `Config` fields at top level plus two structs.
+ * Engines before 27.0 decode the body into a wrapper that also embeds a
+ * second `HostConfig`, so HostConfig fields at the top level are real
+ * fields to them; they are listed here so their spelling is canonical and
+ * the filters can refuse them.
+ */
 export const CONTAINER_CREATE_SCHEMA: JsonSchema = struct({
   Image: STRING,
   Labels: STRING_MAP,
   HostConfig: HOST_CONFIG_SCHEMA,
-  NetworkingConfig: struct({ EndpointsConfig: mapOf(ANY) }),
-}, CONTAINER_CONFIG_FIELDS);
+  NetworkingConfig: struct({ EndpointsConfig: mapOf(ENDPOINT_SETTINGS) }),
+}, [...CONTAINER_CONFIG_FIELDS, ...HOST_CONFIG_FIELDS]);
+
+/**
+ * A start body below API 1.24: the engine decodes it with the same
+ * wrapper as a create body and applies the embedded HostConfig (the top
+ * level), or the nested `HostConfig` object when there is no top-level
+ * field.
+ */
+const LEGACY_START_SCHEMA: JsonSchema = struct(
+  fieldsOf(HOST_CONFIG_SCHEMA),
+  [
+    ...CONTAINER_CONFIG_FIELDS,
+    "Image",
+    "Labels",
+    "HostConfig",
+    "NetworkingConfig",
+  ],
+);
 
 /** `POST /commit`: optional `Config` overrides. */
 export const COMMIT_SCHEMA: JsonSchema = struct(
@@ -248,8 +301,8 @@ export const NETWORK_CREATE_SCHEMA: JsonSchema = struct({
 
 /** `POST /networks/{id}/connect` and `/disconnect`. */
 export const NETWORK_CONNECT_SCHEMA: JsonSchema = struct(
-  { Container: STRING },
-  ["EndpointConfig", "Force"],
+  { Container: STRING, EndpointConfig: ENDPOINT_SETTINGS },
+  ["Force"],
 );
 
 const NETWORK_ATTACHMENT = struct({ Target: STRING }, [
@@ -326,7 +379,7 @@ export const SERVICE_SPEC_SCHEMA: JsonSchema = struct({
 const BODY_SCHEMAS: ReadonlyMap<string, JsonSchema> = new Map([
   ["container.create", CONTAINER_CREATE_SCHEMA],
   // API < 1.24 reads a HostConfig from the start body.
-  ["container.start", HOST_CONFIG_SCHEMA],
+  ["container.start", LEGACY_START_SCHEMA],
   ["container.commit", COMMIT_SCHEMA],
   ["exec.create", EXEC_CREATE_SCHEMA],
   ["volume.create", VOLUME_CREATE_SCHEMA],

@@ -12,8 +12,8 @@
  *   `container`, or a `PluginSpec`).
  * - Networks, in `TaskTemplate.Networks` and the legacy top-level
  *   `Networks`: the proxy network, network name rules, and the `host`
- *   network under `deny_host_network`. A network named by ID is not
- *   recognised as `host`.
+ *   network under `deny_host_network`. Targets are resolved through the
+ *   engine, so an ID or ID prefix is judged by the network's name.
  *
  * @module
  */
@@ -21,7 +21,7 @@
 import { checkRequiredLabels } from "./container_create.ts";
 import { checkMounts } from "./host_access.ts";
 import { checkRunImage } from "./image_policy.ts";
-import { checkNetworkName } from "./network_routes.ts";
+import { checkNetworkName, networkNameOf } from "./network_routes.ts";
 import {
   asRecord,
   deny,
@@ -49,7 +49,7 @@ export function checkServiceSpec(
   if (spec === undefined) return invalid("service spec must be an object");
   const task = recordField(spec, "TaskTemplate");
   const container = recordField(task, "ContainerSpec");
-  return checkServiceNetworks(policy, spec, task) ??
+  return checkServiceNetworks(policy, ctx, spec, task) ??
     checkMounts(
       policy,
       `${SPEC}.Mounts`,
@@ -74,6 +74,7 @@ export function checkServiceSpec(
 
 function checkServiceNetworks(
   policy: Policy,
+  ctx: FilterContext,
   spec: Record<string, unknown>,
   task: Record<string, unknown> | undefined,
 ): FilterDenial | undefined {
@@ -90,10 +91,16 @@ function checkServiceNetworks(
   for (const [where, attachment] of attachments) {
     const target = stringField(asRecord(attachment), "Target");
     if (target === "") continue;
-    if (policy.options.containers.deny_host_network && target === "host") {
-      return deny("containers.deny_host_network", `${where} is "host"`);
+    // The engine maps an ID or ID prefix of a predefined network (host)
+    // to that network, so the resolved name is what the rules read.
+    const name = networkNameOf(ctx, target);
+    if (policy.options.containers.deny_host_network && name === "host") {
+      return deny(
+        "containers.deny_host_network",
+        `${where} ${quote(target)} is the host network`,
+      );
     }
-    const denial = checkNetworkName(policy, where, target);
+    const denial = checkNetworkName(policy, where, name);
     if (denial !== undefined) return denial;
   }
   return undefined;

@@ -116,6 +116,19 @@ export interface FilterContext {
    * container is recognised by name only.
    */
   readonly resolveContainer?: (ref: string) => ResolvedContainer | undefined;
+  /**
+   * Looks up a network reference (ID, ID prefix or name) that the caller
+   * resolved through the engine beforehand (see `collectNetworkRefs`).
+   * Without it, networks are recognised by the name as written.
+   */
+  readonly resolveNetwork?: (ref: string) => ResolvedNetwork | undefined;
+}
+
+/** A network reference resolved through the engine. */
+export interface ResolvedNetwork {
+  /** Full ID. */
+  readonly id: string;
+  readonly name: string;
 }
 
 /** A denial: the rule that said no and why, naming the field and value. */
