@@ -10,7 +10,7 @@ import { Metrics } from "./admin/metrics.ts";
 import { runCheck } from "./cli/check.ts";
 import { runExplain } from "./cli/explain.ts";
 import { runHealthcheck } from "./cli/healthcheck.ts";
-import { checkPermissions } from "./cli/permission_check.ts";
+import { checkPermissions, readProblem } from "./cli/permission_check.ts";
 import { readProcessEnv } from "./cli/process_env.ts";
 import { VERSION } from "./cli/version.ts";
 import { ConfigError } from "./config/config_error.ts";
@@ -181,7 +181,7 @@ async function serve(
     onResult: (ok) => metrics.reloaded(ok),
     reload: async () => {
       const env = readProcessEnv();
-      const next = loadConfig({ env, configFile });
+      const next = loadConfig({ env, configFile, readProblem });
       await gateway.reload(next);
       logger.info("Effective policy: {policy}", {
         policy: redactPolicyForLog(next),
@@ -243,6 +243,7 @@ export async function main(args: string[]): Promise<number> {
         env: readProcessEnv(),
         configFile: parsed.configFile,
         write: writeStdout,
+        readProblem,
       });
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
@@ -255,6 +256,7 @@ export async function main(args: string[]): Promise<number> {
     config = loadConfig({
       env: readProcessEnv(),
       configFile: parsed.configFile,
+      readProblem,
     });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -262,7 +264,7 @@ export async function main(args: string[]): Promise<number> {
     return EXIT_CONFIG;
   }
   if (parsed.command === "healthcheck") {
-    return await runHealthcheck(config.listen);
+    return await runHealthcheck(config);
   }
   await setupLogging({ level: config.log.level, format: config.log.format });
   if (!checkPermissions(config)) return EXIT_RUNTIME;

@@ -27,6 +27,8 @@ export interface CheckOptions {
   configFile: string | undefined;
   /** Where the report goes. */
   write(text: string): void;
+  /** See `LoadConfigOptions.readProblem`. Default: none. */
+  readProblem?: ((purpose: string, path: string) => string | null) | undefined;
 }
 
 /** Patterns print as the text the user wrote. */
@@ -75,13 +77,14 @@ function switchesOn(switches: Readonly<Record<string, boolean>>): string {
 }
 
 function describeRules(listener: ListenerSpec, profile: string): string[] {
+  const endpoint = "addr" in listener && listener.tls !== null
+    ? `${listener.endpoint} (TLS)`
+    : listener.endpoint;
   return listener.rules.filter((rule) => rule.profile === profile)
     .map((rule) =>
       rule.cidrs === null
-        ? listener.endpoint
-        : `${listener.endpoint} from ${
-          rule.cidrs.map((cidr) => cidr.source).join(", ")
-        }`
+        ? endpoint
+        : `${endpoint} from ${rule.cidrs.map((cidr) => cidr.source).join(", ")}`
     );
 }
 
@@ -157,7 +160,11 @@ export function describeConfig(config: DockgateConfig): string {
 export function runCheck(options: CheckOptions): number {
   let config: DockgateConfig;
   try {
-    config = loadConfig({ env: options.env, configFile: options.configFile });
+    config = loadConfig({
+      env: options.env,
+      configFile: options.configFile,
+      readProblem: options.readProblem,
+    });
     compileForCheck(config);
   } catch (error) {
     if (!(error instanceof ConfigError) && !(error instanceof TypeError)) {

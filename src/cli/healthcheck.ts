@@ -6,6 +6,12 @@
  * a 200 means that dockgate answers, that policy opens PING (on by
  * default) and that the engine is reachable.
  *
+ * It asks the listener of `listen:`, or the first of `listeners:` when
+ * `listen:` has none. A TLS listener is asked over TLS, trusting the
+ * certificates of its `cert_file` (a chain that holds its issuer) and the
+ * system's roots. The certificate's names are not checked: the probe dials
+ * the configured address, which the certificate need not name.
+ *
  * @module
  */
 
@@ -15,7 +21,20 @@ import type { DockgateConfig } from "../config/schema.ts";
 /** One place to ask: a Unix socket or a TCP address. */
 export type HealthTarget =
   | { readonly transport: "unix"; readonly path: string }
-  | { readonly transport: "tcp"; readonly hostname: string; port: number };
+  | {
+    readonly transport: "tcp";
+    readonly hostname: string;
+    port: number;
+    /** Speak TLS, trusting the certificates in this PEM file. */
+    readonly tlsCertFile?: string;
+  };
+
+/** The settings of one listener that the probe needs. */
+export interface HealthListener {
+  readonly addr: string | null;
+  readonly socket: string | null;
+  readonly tls?: { readonly cert_file: string | null } | null;
+}
 
 /** Options of {@linkcode probeHealth}. */
 export interface HealthOptions {
@@ -46,18 +65,18 @@ const PING_REQUEST = "GET /_ping HTTP/1.1\r\nHost: localhost\r\n" +
  * works whichever family `localhost` means on the host; names are never
  * resolved, which would need net access to them.
  */
-export function healthTargets(
-  listen: Pick<DockgateConfig["listen"], "addr" | "socket">,
-): HealthTarget[] {
+export function healthTargets(listen: HealthListener): HealthTarget[] {
   if (listen.socket !== null) {
     return [{ transport: "unix", path: listen.socket }];
   }
   if (listen.addr === null) return [];
   const { hostname, port } = parseListenAddr(listen.addr);
+  const certFile = listen.tls?.cert_file ?? null;
   const tcp = (host: string): HealthTarget => ({
     transport: "tcp",
     hostname: host,
     port,
+    ...(certFile === null ? {} : { tlsCertFile: certFile }),
   });
   switch (hostname) {
     case "0.0.0.0":
@@ -70,11 +89,50 @@ export function healthTargets(
   }
 }
 
+/**
+ * The listener to ask: that of `listen:` when it has one, else the first
+ * of `listeners:`.
+ */
+export function healthListener(
+  config: Pick<DockgateConfig, "listen" | "listeners">,
+): HealthListener {
+  const { listen, listeners } = config;
+  if (listen.socket !== null || listen.addr !== null) return listen;
+  return listeners[0] ?? listen;
+}
+
 function describe(target: HealthTarget): string {
   if (target.transport === "unix") return `unix:${target.path}`;
-  return target.hostname.includes(":")
+  const address = target.hostname.includes(":")
     ? `[${target.hostname}]:${target.port}`
     : `${target.hostname}:${target.port}`;
+  return target.tlsCertFile === undefined ? address : `${address} (TLS)`;
+}
+
+async function connect(
+  target: HealthTarget,
+  signal: AbortSignal,
+): Promise<Deno.Conn> {
+  if (target.transport === "unix") {
+    return await Deno.connect({ transport: "unix", path: target.path });
+  }
+  if (target.tlsCertFile === undefined) {
+    return await Deno.connect({
+      hostname: target.hostname,
+      port: target.port,
+      signal,
+    });
+  }
+  const pem = await Deno.readTextFile(target.tlsCertFile);
+  signal.throwIfAborted();
+  return await Deno.connectTls({
+    hostname: target.hostname,
+    port: target.port,
+    caCerts: [pem],
+    // The probe dials the configured address, often 127.0.0.1, which the
+    // certificate need not name; the chain is still verified.
+    unsafelyDisableHostnameVerification: true,
+  });
 }
 
 /** The connection in use, so that the deadline can close it. */
@@ -87,13 +145,7 @@ async function askPing(
   target: HealthTarget,
   attempt: Attempt,
 ): Promise<number> {
-  const connection = target.transport === "unix"
-    ? await Deno.connect({ transport: "unix", path: target.path })
-    : await Deno.connect({
-      hostname: target.hostname,
-      port: target.port,
-      signal: attempt.signal,
-    });
+  const connection = await connect(target, attempt.signal);
   attempt.connection = connection;
   try {
     attempt.signal.throwIfAborted();
@@ -173,16 +225,18 @@ export async function probeHealth(
 }
 
 /**
- * Runs the subcommand: probes the configured listener and prints the
- * outcome on one line (stdout when healthy, stderr when not).
+ * Runs the subcommand: probes the listener of {@linkcode healthListener}
+ * and prints the outcome on one line (stdout when healthy, stderr when
+ * not).
  *
  * @returns the exit code, 0 when healthy and 1 otherwise
  */
 export async function runHealthcheck(
-  listen: Pick<DockgateConfig["listen"], "addr" | "socket">,
+  config: Pick<DockgateConfig, "listen" | "listeners">,
   options: HealthOptions = {},
 ): Promise<number> {
-  const result = await probeHealth(healthTargets(listen), options);
+  const targets = healthTargets(healthListener(config));
+  const result = await probeHealth(targets, options);
   const line = new TextEncoder().encode(`dockgate: ${result.detail}\n`);
   if (result.healthy) {
     Deno.stdout.writeSync(line);

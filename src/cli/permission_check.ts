@@ -21,7 +21,14 @@ export type PermissionQuery = (
 ) => Pick<Deno.PermissionStatus, "state">;
 
 /** The settings the check reads. */
-export type PermissionNeeds = Pick<DockgateConfig, "listen" | "docker">;
+export type PermissionNeeds = Pick<
+  DockgateConfig,
+  "listen" | "listeners" | "docker" | "admin" | "tokens" | "profiles"
+>;
+
+/** Answers from the process's own permissions. */
+const QUERY_DENO: PermissionQuery = (descriptor) =>
+  Deno.permissions.querySync(descriptor);
 
 const logger = getLogger(["dockgate", "permissions"]);
 
@@ -52,13 +59,73 @@ export function formatMissingPermission(missing: MissingPermission): string {
     `(compile.sh: ${missing.variable})`;
 }
 
+function readMissing(
+  purpose: string,
+  path: string,
+  query: PermissionQuery,
+): MissingPermission | null {
+  if (query({ name: "read", path }).state === "granted") return null;
+  return {
+    purpose,
+    access: "read",
+    target: path,
+    flag: "--allow-read",
+    variable: SCOPE_VARIABLES.config,
+  };
+}
+
 /**
- * Every permission `config` needs that `query` says is missing.
+ * Why `path`, a file named by the configuration, may not be read, as one
+ * line naming the variable to widen; null when it may. For the loader,
+ * which asks before it reads a token file.
+ */
+export function readProblem(
+  purpose: string,
+  path: string,
+  query: PermissionQuery = QUERY_DENO,
+): string | null {
+  const missing = readMissing(purpose, path, query);
+  return missing === null ? null : formatMissingPermission(missing);
+}
+
+/** Every token file of every profile, as `[purpose, path]`. */
+function tokenFiles(config: PermissionNeeds): [string, string][] {
+  const files: [string, string][] = [];
+  const lists = [
+    ["default", config.tokens] as const,
+    ...Object.entries(config.profiles)
+      .map(([name, profile]) => [name, profile.tokens] as const),
+  ];
+  for (const [profile, tokens] of lists) {
+    for (const token of tokens) {
+      if (!("file" in token)) continue;
+      files.push([
+        `read token file ${token.file} of profile ${profile}`,
+        token.file,
+      ]);
+    }
+  }
+  return files;
+}
+
+/** Every TCP listener, `listen:` first, with its TLS files. */
+function tcpListeners(
+  config: PermissionNeeds,
+): { addr: string; tls: DockgateConfig["listen"]["tls"] }[] {
+  const all = [config.listen, ...config.listeners];
+  return all.flatMap((listener) =>
+    listener.addr === null ? [] : [{ addr: listener.addr, tls: listener.tls }]
+  );
+}
+
+/**
+ * Every permission `config` needs that `query` says is missing: to listen
+ * on each address and socket (`listen:`, `listeners:`, the admin listener),
+ * to read TLS and token files, and to reach the engine.
  */
 export function missingPermissions(
   config: PermissionNeeds,
-  query: PermissionQuery = (descriptor) =>
-    Deno.permissions.querySync(descriptor),
+  query: PermissionQuery = QUERY_DENO,
 ): MissingPermission[] {
   const missing: MissingPermission[] = [];
   const granted = (descriptor: Deno.PermissionDescriptor) =>
@@ -91,12 +158,26 @@ export function missingPermissions(
     }
   }
 
-  const { addr, socket } = config.listen;
-  if (addr !== null) {
+  function needRead(purpose: string, path: string): void {
+    const entry = readMissing(purpose, path, query);
+    if (entry !== null) missing.push(entry);
+  }
+
+  function needListen(addr: string): void {
     const { hostname, port } = parseListenAddr(addr);
     needNet(`listen on ${addr}`, hostPort(hostname, port), SCOPE_VARIABLES.net);
   }
-  if (socket !== null) {
+
+  for (const { addr, tls } of tcpListeners(config)) {
+    needListen(addr);
+    if (tls?.cert_file) {
+      needRead(`read the TLS certificate of ${addr}`, tls.cert_file);
+    }
+    if (tls?.key_file) needRead(`read the TLS key of ${addr}`, tls.key_file);
+  }
+  const sockets = [config.listen, ...config.listeners]
+    .flatMap((listener) => listener.socket === null ? [] : [listener.socket]);
+  for (const socket of sockets) {
     const purpose = `listen on ${socket}`;
     // The socket is made in a private directory beside it and then renamed,
     // so the directory needs access too.
@@ -113,6 +194,15 @@ export function missingPermissions(
       });
     }
   }
+  if (config.admin.enabled && config.admin.addr !== null) {
+    const { hostname, port } = parseListenAddr(config.admin.addr);
+    needNet(
+      `listen on ${config.admin.addr} for the admin listener`,
+      hostPort(hostname, port),
+      SCOPE_VARIABLES.net,
+    );
+  }
+  for (const [purpose, path] of tokenFiles(config)) needRead(purpose, path);
   const engine = config.docker.socket;
   if (engine.kind === "unix") {
     const purpose = `reach the engine at ${engine.path}`;

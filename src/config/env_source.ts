@@ -48,6 +48,15 @@ const FIXED_SETTINGS: readonly EnvSetting[] = [
   { name: "LISTEN_ADDR", path: ["listen", "addr"], kind: "text" },
   { name: "LISTEN_SOCKET", path: ["listen", "socket"], kind: "text" },
   { name: "SOCKET_PERMS", path: ["listen", "socket_perms"], kind: "text" },
+  { name: "TLS_CERT_FILE", path: ["listen", "tls", "cert_file"], kind: "text" },
+  { name: "TLS_KEY_FILE", path: ["listen", "tls", "key_file"], kind: "text" },
+  // Mapped only to be refused: a client CA that was silently ignored would
+  // let in every client it was meant to keep out.
+  {
+    name: "TLS_CLIENT_CA_FILE",
+    path: ["listen", "tls", "client_ca_file"],
+    kind: "text",
+  },
   { name: "DOCKER_SOCKET", path: ["docker", "socket"], kind: "text" },
   // Tecnativa's name for the engine socket, so its users need not rename.
   { name: "SOCKET_PATH", path: ["docker", "socket"], kind: "text" },

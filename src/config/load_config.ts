@@ -32,6 +32,14 @@ export interface LoadConfigOptions {
   env: Record<string, string>;
   /** Main config file; when undefined, env DOCKGATE_CONFIG names it. */
   configFile?: string | undefined;
+  /**
+   * Says why a file the configuration names may not be read under the
+   * process's permissions, or null when it may. Asked before each token
+   * file is read, so that a file outside the sandbox is reported with the
+   * setting to widen rather than with Deno's advice to rerun with a flag.
+   * Default: none (a read error is reported as it comes).
+   */
+  readProblem?: ((purpose: string, path: string) => string | null) | undefined;
 }
 
 type IssuePath = readonly (string | number)[];
@@ -188,6 +196,7 @@ export function loadConfig(options: LoadConfigOptions): DockgateConfig {
       env: options.env,
       issueAt: (path, atKey, message) => issueAt(merged, path, atKey, message),
       isSet: (path) => findOrigin(merged, path)?.depth === path.length,
+      readProblem: options.readProblem,
     }));
     issues.push(...crossChecks(merged, result.output));
   } else {

@@ -24,7 +24,14 @@ export interface ProfileCheckContext {
   issueAt(path: Path, atKey: boolean, message: string): ConfigIssue;
   /** Whether a layer set `path` (rather than a default). */
   isSet(path: Path): boolean;
+  /**
+   * Why `path` may not be read under the process's permissions, naming
+   * what to widen, or null when it may; asked before a token file is read.
+   */
+  readProblem?: ((purpose: string, path: string) => string | null) | undefined;
 }
+
+type TlsSettings = Config["listen"]["tls"];
 
 function endpointOf(
   listener: { socket: string | null; addr: string | null },
@@ -134,6 +141,63 @@ function checkListeners(
   }
 }
 
+/**
+ * Checks one `tls:` mapping; returns it, or null when it names no file
+ * (an empty TLS_CERT_FILE turns TLS off, as an empty LISTEN_ADDR turns
+ * TCP off).
+ */
+function checkTlsOf(
+  tls: TlsSettings,
+  at: Path,
+  tcp: boolean,
+  context: ProfileCheckContext,
+  issues: ConfigIssue[],
+): TlsSettings {
+  if (tls === null) return null;
+  const { cert_file: cert, key_file: key } = tls;
+  if (cert === null && key === null) return null;
+  if (cert === null || key === null) {
+    const given = cert === null ? "key_file" : "cert_file";
+    issues.push(context.issueAt(
+      [...at, given],
+      false,
+      `TLS needs both cert_file and key_file, only ${given} is set`,
+    ));
+  }
+  if (!tcp) {
+    issues.push(context.issueAt(
+      at,
+      true,
+      "TLS needs a TCP addr; a Unix socket is guarded by its permissions",
+    ));
+  }
+  return tls;
+}
+
+/** Checks every `tls:`; drops those that name no file. */
+function checkTls(
+  config: Config,
+  context: ProfileCheckContext,
+  issues: ConfigIssue[],
+): void {
+  config.listen.tls = checkTlsOf(
+    config.listen.tls,
+    ["listen", "tls"],
+    config.listen.addr !== null,
+    context,
+    issues,
+  );
+  config.listeners.forEach((listener, index) => {
+    listener.tls = checkTlsOf(
+      listener.tls,
+      ["listeners", index, "tls"],
+      listener.addr !== null && listener.socket === null,
+      context,
+      issues,
+    );
+  });
+}
+
 /** Reads every token; a token may open one profile only. */
 function readTokens(
   config: Config,
@@ -154,6 +218,13 @@ function readTokens(
   for (const [name, prefix, tokens] of lists) {
     tokens.forEach((source, index) => {
       const path = [...prefix, "tokens", index];
+      const denied = "file" in source
+        ? context.readProblem?.(`read token file ${source.file}`, source.file)
+        : null;
+      if (denied !== undefined && denied !== null) {
+        issues.push(context.issueAt(path, false, denied));
+        return;
+      }
       const read = readToken(source, context.env);
       if (!read.ok) {
         issues.push(context.issueAt(path, false, read.message));
@@ -175,8 +246,9 @@ function readTokens(
 }
 
 /**
- * Checks profiles, listeners and tokens, and finishes `config` in place
- * (token values; no implicit TCP listener next to `listeners:`).
+ * Checks profiles, listeners, TLS and tokens, and finishes `config` in
+ * place (token values; no implicit TCP listener next to `listeners:`; no
+ * `tls:` that names no file).
  */
 export function checkProfiles(
   config: Config,
@@ -201,6 +273,7 @@ export function checkProfiles(
     config.listen.addr = null;
   }
   checkListeners(config, context, issues);
+  checkTls(config, context, issues);
   readTokens(config, context, issues);
   return issues;
 }

@@ -89,6 +89,31 @@ export function parseTokenSource(input: unknown): ParseResult<TokenSource> {
   return fail(message);
 }
 
+/** An absolute path of a TLS certificate or key file; null for none. */
+export function parseTlsFile(input: unknown): ParseResult<string | null> {
+  if (input === null || input === "") return { ok: true, value: null };
+  if (
+    typeof input === "string" && input.startsWith("/") && !input.includes("\0")
+  ) {
+    return { ok: true, value: input };
+  }
+  return fail(`expected an absolute file path: ${quote(input)}`);
+}
+
+/**
+ * Refuses every value: Deno's TLS listener (`Deno.listenTls`, Deno 2.9)
+ * has no option to request or verify client certificates, and a setting
+ * that was silently ignored would let in every client it meant to keep out.
+ */
+export function refuseClientCa(input: unknown): ParseResult<null> {
+  if (input === null || input === "") return { ok: true, value: null };
+  return fail(
+    `client certificates cannot be verified: Deno's TLS listener cannot ` +
+      `request them; remove client_ca_file, or verify them in a TLS ` +
+      `terminator in front of dockgate: ${quote(input)}`,
+  );
+}
+
 /** A profile name, or null when none is given. */
 export function parseOptionalProfileName(
   input: unknown,

@@ -53,7 +53,9 @@ import {
   parseOptionalProfileName,
   parseOwnerLabel,
   parseProfileName,
+  parseTlsFile,
   parseTokenSource,
+  refuseClientCa,
 } from "./profile_values.ts";
 
 export type { EngineAddress, Pattern } from "./value_parsers.ts";
@@ -254,6 +256,23 @@ export const FILTERS_SCHEMA = v.strictObject({
   networks: v.nullish(FILTER_GROUP_SCHEMAS.networks, {}),
 }, mappingMessage);
 
+/**
+ * TLS for a TCP listener. Both files are read when the listener opens, so
+ * they must be inside dockgate's read permission. Default: null (plain
+ * TCP).
+ */
+const TLS_SCHEMA = v.nullish(
+  v.strictObject({
+    /** PEM certificate chain, the server's certificate first. */
+    cert_file: v.optional(leaf(parseTlsFile), null),
+    /** PEM private key of that certificate (PKCS#8, RSA or EC). */
+    key_file: v.optional(leaf(parseTlsFile), null),
+    /** Refused with a message: Deno cannot verify client certificates. */
+    client_ca_file: v.optional(leaf(refuseClientCa), null),
+  }, mappingMessage),
+  null,
+);
+
 const LISTEN_SCHEMA = v.pipe(
   v.strictObject({
     /**
@@ -267,6 +286,8 @@ const LISTEN_SCHEMA = v.pipe(
     socket: v.optional(leaf(parseListenSocket), null),
     /** Permission bits of that socket, written in octal. Default: 0660. */
     socket_perms: v.optional(leaf(parseOctalMode), "0660"),
+    /** TLS on `addr`. Default: null (plain TCP). */
+    tls: TLS_SCHEMA,
   }, mappingMessage),
   v.transform((listen) => ({
     addr: listen.addr === undefined
@@ -274,6 +295,7 @@ const LISTEN_SCHEMA = v.pipe(
       : listen.addr,
     socket: listen.socket,
     socket_perms: listen.socket_perms,
+    tls: listen.tls,
   })),
 );
 
@@ -362,6 +384,8 @@ const LISTENER_SCHEMA = v.strictObject({
   socket_perms: v.optional(leaf(parseOctalMode), "0660"),
   /** TCP `host:port`; give this or `socket`. */
   addr: v.optional(leaf(parseListenAddr), null),
+  /** TLS on `addr`. Default: null (plain TCP). */
+  tls: TLS_SCHEMA,
   /** The profile of every client. Default: "default" without `clients`. */
   profile: v.optional(leaf(parseOptionalProfileName), null),
   /** TCP only: clients by address range, first match wins. */

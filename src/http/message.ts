@@ -46,6 +46,9 @@ const DIGITS_REGEXP = /^[0-9]{1,15}$/;
 const STATUS_LINE_REGEXP = /^(HTTP\/1\.[01]) ([0-9]{3})(?: ([^\r\n]*))?$/;
 const HTTP2_PREFACE = "PRI * HTTP/2.0";
 const HTTP_VERSION_REGEXP = /^HTTP\/[0-9]\.[0-9]$/;
+const BARE_CR_OR_LF_REGEXP = /\r(?!\n)|(?<!\r)\n/;
+const NON_ASCII_REGEXP = /[\x80-\uffff]/;
+const ENCODER = new TextEncoder();
 
 /** Header names that belong to one hop and are never forwarded (RFC 9110). */
 export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
@@ -60,13 +63,26 @@ export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
   "upgrade",
 ]);
 
+// WHATWG's "latin1" label means windows-1252, which maps 0x80-0x9f to other
+// code points; UTF-8 matches latin1 only on ASCII, which is all heads carry
+// in practice.
+const ASCII_DECODER = new TextDecoder();
+
 /** Decodes head bytes one byte to one char, as HTTP field values are. */
 function latin1(bytes: Uint8Array): string {
+  if (isAscii(bytes)) return ASCII_DECODER.decode(bytes);
   let text = "";
   for (let i = 0; i < bytes.length; i += 8192) {
     text += String.fromCharCode(...bytes.subarray(i, i + 8192));
   }
   return text;
+}
+
+function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i]! >= 0x80) return false;
+  }
+  return true;
 }
 
 function parseFields(lines: string[], maxHeaders: number): HeaderList {
@@ -83,7 +99,7 @@ function parseFields(lines: string[], maxHeaders: number): HeaderList {
     if (!TOKEN_REGEXP.test(name)) {
       throw new HttpError(400, `invalid header name: ${JSON.stringify(name)}`);
     }
-    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
+    const value = trimOws(line, colon + 1);
     if (!FIELD_VALUE_REGEXP.test(value)) {
       throw new HttpError(400, `invalid value in header ${name}`);
     }
@@ -92,14 +108,24 @@ function parseFields(lines: string[], maxHeaders: number): HeaderList {
   return headers;
 }
 
+/** The field value after `from`, without leading and trailing OWS. */
+function trimOws(line: string, from: number): string {
+  let start = from;
+  let end = line.length;
+  while (start < end && isOws(line.charCodeAt(start))) start++;
+  while (end > start && isOws(line.charCodeAt(end - 1))) end--;
+  return line.slice(start, end);
+}
+
+function isOws(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
 function splitLines(head: string): string[] {
-  const lines = head.split("\r\n");
-  for (const line of lines) {
-    if (line.includes("\r") || line.includes("\n")) {
-      throw new HttpError(400, "bare CR or LF in message head");
-    }
+  if (BARE_CR_OR_LF_REGEXP.test(head)) {
+    throw new HttpError(400, "bare CR or LF in message head");
   }
-  return lines;
+  return head.split("\r\n");
 }
 
 /** Parses a request head (without its final blank line). */
@@ -155,7 +181,9 @@ export function headerValues(headers: HeaderList, name: string): string[] {
   const wanted = name.toLowerCase();
   const values: string[] = [];
   for (const [key, value] of headers) {
-    if (key.toLowerCase() === wanted) values.push(value);
+    if (key.length === wanted.length && key.toLowerCase() === wanted) {
+      values.push(value);
+    }
   }
   return values;
 }
@@ -253,6 +281,8 @@ export function serializeHead(
     text += name + ": " + value + "\r\n";
   }
   text += "\r\n";
+  // UTF-8 is latin1 as long as every char is ASCII, as it almost always is.
+  if (!NON_ASCII_REGEXP.test(text)) return ENCODER.encode(text);
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return bytes;

@@ -30,13 +30,17 @@ export class ClientBody {
     return this.#finished;
   }
 
-  /** Streams the body; it can be taken only once. */
-  async *pieces(): AsyncGenerator<Uint8Array> {
+  /**
+   * Streams the body; it can be taken only once. With `reuse` (for
+   * forwarding), each piece is a view into one buffer that the next piece
+   * overwrites, so it must be written out before the next is asked for.
+   */
+  async *pieces(reuse = false): AsyncGenerator<Uint8Array> {
     if (this.#started) throw new Error("request body already consumed");
     this.#started = true;
     try {
       for await (
-        const piece of readBody(this.#reader, this.#framing, "client")
+        const piece of readBody(this.#reader, this.#framing, "client", reuse)
       ) {
         this.bytesRead += piece.length;
         yield piece;

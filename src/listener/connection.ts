@@ -14,6 +14,7 @@ import {
 import type { Exchange } from "../app/exchange.ts";
 import { canonicalizeTarget, TargetError } from "../policy/canonical_target.ts";
 import { ClientBody } from "./client_body.ts";
+import { cancelDeadline, startDeadline } from "./deadlines.ts";
 import { relayEngineAnswer } from "./relay.ts";
 import {
   closeAfterError,
@@ -33,7 +34,10 @@ export interface ConnectionLimits {
 
 /** What the listener needs from the rest of the proxy. */
 export interface ExchangeHandler {
-  /** Runs the Hono app for one request. */
+  /**
+   * Runs the Hono app for one request. `request` carries the method and
+   * URL only; the headers are in `exchange.head`, in wire order.
+   */
   fetch(request: Request, exchange: Exchange): Promise<Response>;
   /** Answers a request whose target could not be canonicalised. */
   rejectTarget(exchange: Exchange, error: TargetError): Response;
@@ -71,6 +75,27 @@ const REQUEST_METHODS = new Set([
 
 const logger = getLogger(["dockgate", "listener"]);
 
+// Requests handed to Hono, by method and URL: clients repeat the same few
+// calls (ping, list, inspect), and a Request costs microseconds to build.
+const ROUTING_REQUESTS = new Map<string, Request>();
+const MAX_ROUTING_REQUESTS = 512;
+
+/**
+ * The Request Hono routes on: method and URL only, no body and no headers,
+ * since the app reads the head from the exchange. Such a Request holds
+ * nothing of one client's, so one object may serve every equal request.
+ */
+function routingRequest(method: string, url: string): Request {
+  const key = `${method} ${url}`;
+  let request = ROUTING_REQUESTS.get(key);
+  if (request === undefined) {
+    if (ROUTING_REQUESTS.size >= MAX_ROUTING_REQUESTS) ROUTING_REQUESTS.clear();
+    request = new Request(url, { method });
+    ROUTING_REQUESTS.set(key, request);
+  }
+  return request;
+}
+
 let requestCounter = 0;
 const REQUEST_ID_PREFIX = crypto.randomUUID().slice(0, 8);
 
@@ -95,20 +120,19 @@ async function withDeadline<T>(
   ms: number,
   onLate: () => void,
 ): Promise<T | null> {
+  if (ms <= 0) return await work;
   let late = false;
-  const timer = ms > 0
-    ? setTimeout(() => {
-      late = true;
-      onLate();
-    }, ms)
-    : undefined;
+  const deadline = startDeadline(ms, () => {
+    late = true;
+    onLate();
+  });
   try {
     return await work;
   } catch (error) {
     if (late) return null;
     throw error;
   } finally {
-    clearTimeout(timer);
+    cancelDeadline(deadline);
   }
 }
 
@@ -124,13 +148,18 @@ async function readNextHead(
   limits: ConnectionLimits,
   first: boolean,
 ): Promise<Uint8Array | null> {
-  if (!first && reader.buffered === 0) {
-    const arrived = await withDeadline(
-      reader.waitForData(),
-      limits.idleTimeoutMs,
-      () => closeQuietly(conn),
-    );
-    if (!arrived) return null;
+  if (!first) {
+    if (reader.buffered === 0) {
+      const arrived = await withDeadline(
+        reader.waitForData(),
+        limits.idleTimeoutMs,
+        () => closeQuietly(conn),
+      );
+      if (!arrived) return null;
+    }
+    // A head that came whole in one read needs no deadline.
+    const head = reader.takeHead(limits.maxHeaderBytes);
+    if (head !== null) return head;
   }
   return await withDeadline(
     reader.readHead(limits.maxHeaderBytes),
@@ -266,11 +295,7 @@ async function decide(
     }
     const { path, rawQuery } = exchange.target;
     const url = `http://dockgate${path}${rawQuery ? "?" + rawQuery : ""}`;
-    const request = new Request(url, {
-      method: head.method,
-      headers: head.headers,
-    });
-    return await handler.fetch(request, exchange);
+    return await handler.fetch(routingRequest(head.method, url), exchange);
   } catch (error) {
     if (error instanceof TargetError) {
       return handler.rejectTarget(exchange, error);
@@ -327,7 +352,8 @@ function createExchange(
     requestFraming: framing,
     body: body.finished
       ? { kind: "none" }
-      : { kind: "stream", framing, pieces: body.pieces() },
+      // Forwarding writes each piece before it reads the next.
+      : { kind: "stream", framing, pieces: body.pieces(true) },
     readBody: (maxBytes) => body.readAll(maxBytes),
     verdict: { decision: "deny", rule: "none", reason: "", section: null },
     route: null,

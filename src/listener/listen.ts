@@ -1,11 +1,13 @@
 /**
- * The listeners: TCP and Unix sockets, connection caps, graceful shutdown.
+ * The listeners: TCP (plain or TLS) and Unix sockets, connection caps,
+ * graceful shutdown.
  *
  * dockgate accepts raw connections itself instead of using `Deno.serve`,
  * because hijacked endpoints (`attach`, `exec`) need the raw socket after
  * the engine switches protocols, and because the proxy must see the exact
  * bytes of every request head to refuse ambiguous ones.
  */
+import { getLogger } from "@logtape/logtape";
 import { BufferedReader } from "../http/buffered_reader.ts";
 import { closeAfterError, closeQuietly, writeError } from "./respond.ts";
 import {
@@ -15,9 +17,20 @@ import {
 } from "./connection.ts";
 import { listenUnixSocket } from "./unix_socket.ts";
 
+/** The PEM files of a TLS listener. */
+export interface TlsFilePaths {
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
 export interface ListenOptions {
   /** TCP address as `host:port`; `:port` listens on all interfaces. */
   addr: string | null;
+  /**
+   * Serve `addr` over TLS with these files, read when the listener opens.
+   * Default: plain TCP.
+   */
+  tls?: TlsFilePaths | null;
   socket: string | null;
   socketPerms: number;
   limits: ConnectionLimits;
@@ -32,10 +45,22 @@ export interface ListenOptions {
   handlerFor?: () => ExchangeHandler;
 }
 
+/** Who is on the other end of an accepted connection. */
+interface Client {
+  /** The per-client connection cap counts by this; null for no cap. */
+  readonly key: string | null;
+  /** For logs: `host:port` or `unix:<path>`. */
+  readonly label: string;
+  /** Whether the connection speaks TLS (and so needs its handshake). */
+  readonly tls: boolean;
+}
+
 export interface TcpAddress {
   hostname: string;
   port: number;
 }
+
+const logger = getLogger(["dockgate", "listener"]);
 
 const ADDR_REGEXP = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]*)):([0-9]{1,5})$/;
 
@@ -80,7 +105,10 @@ export class ProxyServer {
     try {
       if (addr !== null) {
         const { hostname, port } = parseListenAddr(addr);
-        const listener = Deno.listen({ hostname, port });
+        const tls = this.#options.tls ?? null;
+        const listener = tls === null
+          ? Deno.listen({ hostname, port })
+          : Deno.listenTls({ hostname, port, ...await readTlsFiles(tls) });
         this.#listeners.push(listener);
         const bound = listener.addr as Deno.NetAddr;
         this.endpoints.push(
@@ -93,6 +121,7 @@ export class ProxyServer {
           return {
             key: remote.hostname,
             label: `${remote.hostname}:${remote.port}`,
+            tls: tls !== null,
           };
         }));
       }
@@ -103,6 +132,7 @@ export class ProxyServer {
         this.#accepting.push(this.#acceptLoop(listener, () => ({
           key: null,
           label: `unix:${socket}`,
+          tls: false,
         })));
       }
     } catch (error) {
@@ -113,7 +143,7 @@ export class ProxyServer {
 
   async #acceptLoop(
     listener: Deno.Listener,
-    identify: (conn: Deno.Conn) => { key: string | null; label: string },
+    identify: (conn: Deno.Conn) => Client,
   ): Promise<void> {
     while (!this.#closing) {
       let conn: Deno.Conn;
@@ -126,15 +156,16 @@ export class ProxyServer {
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }
-      if (conn.remoteAddr.transport === "tcp") {
+      const client = identify(conn);
+      // A TLS connection has no setNoDelay: Deno keeps it to plain TCP.
+      if (!client.tls && conn.remoteAddr.transport === "tcp") {
         (conn as Deno.TcpConn).setNoDelay(true);
       }
-      const { key, label } = identify(conn);
-      void this.#serve(conn, key, label);
+      void this.#serve(conn, client);
     }
   }
 
-  async #serve(conn: Deno.Conn, key: string | null, label: string) {
+  async #serve(conn: Deno.Conn, { key, label, tls }: Client) {
     const { maxConnections, maxConnectionsPerClient } = this.#options;
     const handler = this.#options.handlerFor?.() ?? this.#options.handler;
     const fromClient = key === null ? 0 : this.#perClient.get(key) ?? 0;
@@ -146,6 +177,7 @@ export class ProxyServer {
         ? "too many connections to dockgate"
         : "too many connections from this client";
       handler.protocolError(label, 503, message);
+      if (tls && !await this.#handshake(conn as Deno.TlsConn, label)) return;
       await writeError(conn, 503, message, true).catch(() => 0);
       // The client is likely still writing its request: a plain close
       // could turn the 503 into a reset or a broken pipe on its side.
@@ -156,6 +188,7 @@ export class ProxyServer {
     this.#connections.set(conn, state);
     if (key !== null) this.#perClient.set(key, fromClient + 1);
     try {
+      if (tls && !await this.#handshake(conn as Deno.TlsConn, label)) return;
       await serveConnection(conn, {
         client: label,
         limits: this.#options.limits,
@@ -172,6 +205,32 @@ export class ProxyServer {
         if (left === 0) this.#perClient.delete(key);
         else this.#perClient.set(key, left);
       }
+    }
+  }
+
+  /**
+   * Completes the TLS handshake of `conn` within the header timeout, or
+   * closes it and returns false. Without the deadline a client that opens a
+   * connection and never finishes the handshake would hold it for good:
+   * the 408 of the header timeout cannot be written before the handshake.
+   */
+  async #handshake(conn: Deno.TlsConn, label: string): Promise<boolean> {
+    const timer = setTimeout(
+      () => closeQuietly(conn),
+      this.#options.limits.headerTimeoutMs,
+    );
+    try {
+      await conn.handshake();
+      return true;
+    } catch (error) {
+      logger.info("TLS handshake with {client} failed: {error}", {
+        client: label,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      closeQuietly(conn);
+      return false;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -206,4 +265,28 @@ export class ProxyServer {
       await Deno.remove(this.#options.socket).catch(() => {});
     }
   }
+}
+
+/**
+ * Reads the PEM files of a TLS listener.
+ *
+ * @throws {Error} naming the file that cannot be read
+ */
+async function readTlsFiles(
+  tls: TlsFilePaths,
+): Promise<{ cert: string; key: string }> {
+  const read = async (what: string, path: string) => {
+    try {
+      return await Deno.readTextFile(path);
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new Error(
+        `cannot read TLS ${what} file ${JSON.stringify(path)}: ${detail}`,
+      );
+    }
+  };
+  return {
+    cert: await read("certificate", tls.certFile),
+    key: await read("key", tls.keyFile),
+  };
 }

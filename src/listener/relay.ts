@@ -61,7 +61,6 @@ export async function relayEngineAnswer(
       clientVersion: exchange.head.version,
       close,
     });
-    await writeAll(conn, relayed.head);
     // A client that hangs up during a long answer (events, logs -f, stats)
     // must not keep the engine side open until the engine's next byte. An
     // end of stream from the client counts as hanging up, as it does for
@@ -70,7 +69,7 @@ export async function relayEngineAnswer(
       ? watchForHangUp(reader, options.watchLimit, () => engine.abort())
       : () => {};
     try {
-      exchange.bytesOut = await relayBody(conn, engine, relayed.framing);
+      exchange.bytesOut = await relayBody(conn, engine, relayed);
     } finally {
       stopWatching();
     }

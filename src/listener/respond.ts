@@ -2,7 +2,7 @@
  * Writing responses to clients: the proxy's own answers and the engine's
  * answers relayed with their headers and framing intact.
  */
-import { type ByteSink, writeAll, writeBody } from "../http/body.ts";
+import { type ByteSink, writeAll } from "../http/body.ts";
 import {
   type BodyFraming,
   type HeaderList,
@@ -160,17 +160,14 @@ export function relayedHead(
   };
 }
 
-/** Streams the engine's body to the client; returns the bytes written. */
+/**
+ * Writes the relayed head and streams the engine's body after it, in as few
+ * writes as the engine's pieces allow; returns the body bytes written.
+ */
 export async function relayBody(
   sink: ByteSink,
   engine: EngineResponse,
-  framing: BodyFraming,
+  relayed: { head: Uint8Array; framing: BodyFraming },
 ): Promise<number> {
-  if (framing.kind === "none") {
-    // Drain what the engine framed (nothing for HEAD/204) so the connection
-    // can go back to the pool.
-    for await (const _ of engine.body()) { /* nothing to relay */ }
-    return 0;
-  }
-  return await writeBody(sink, framing, engine.body());
+  return await engine.relay(sink, relayed.framing, relayed.head);
 }

@@ -9,7 +9,7 @@
  * the container that stdin is done.
  */
 import type { BufferedReader } from "../http/buffered_reader.ts";
-import { writeAll } from "../http/body.ts";
+import { PieceBuffer, writeAll } from "../http/body.ts";
 
 export interface TunnelEnd {
   conn: Deno.Conn;
@@ -23,9 +23,11 @@ async function pump(
   to: Deno.Conn,
   count: (n: number) => void,
 ): Promise<void> {
+  // Each piece is written before the next read, so one buffer will do.
+  const buffer = new PieceBuffer();
   try {
     while (true) {
-      const piece = await from.readSome(PIECE_SIZE);
+      const piece = await buffer.read(from, PIECE_SIZE);
       if (piece === null) break;
       await writeAll(to, piece);
       count(piece.length);

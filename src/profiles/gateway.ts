@@ -140,6 +140,7 @@ export class Gateway {
     const endpoint = spec.endpoint;
     const server = new ProxyServer({
       addr: "addr" in spec ? spec.addr : null,
+      tls: "addr" in spec ? spec.tls : null,
       socket: "socket" in spec ? spec.socket : null,
       socketPerms: "socket" in spec ? spec.socketPerms : 0o660,
       maxConnections: limits.max_connections,
@@ -161,6 +162,12 @@ export class Gateway {
       throw new Error(`cannot listen on ${endpoint}: ${detail}`);
     }
     this.#listeners.set(endpoint, { spec, server });
+    if ("addr" in spec && spec.tls !== null) {
+      logger.info("Serving TLS on {endpoint} with certificate {certFile}", {
+        endpoint,
+        certFile: spec.tls.certFile,
+      });
+    }
     if ("addr" in spec && !isLoopback(parseListenAddr(spec.addr).hostname)) {
       logger.warn(
         "Listening on {addr}, reachable from other machines: anyone who can connect gets what policy allows",
@@ -206,6 +213,16 @@ export class Gateway {
       ) {
         await Deno.chmod(spec.socket, spec.socketPerms);
         listener.spec = spec;
+      } else if (
+        "addr" in spec && "addr" in listener.spec &&
+        !sameJson(spec.tls, listener.spec.tls)
+      ) {
+        // Deno cannot change the certificate of an open TLS listener, and
+        // closing it would cut the connections that reloads leave alone.
+        logger.warn(
+          "Configuration reload: TLS of {endpoint} changed, which takes a restart; the running certificate stays",
+          { endpoint },
+        );
       }
     }
     for (const [endpoint, spec] of wanted) {

@@ -11,6 +11,7 @@ import {
   type DockgateConfig,
   type OwnerLabel,
 } from "../config/schema.ts";
+import type { TlsFilePaths } from "../listener/listen.ts";
 import type { Cidr } from "./cidr.ts";
 
 /** One named policy. */
@@ -42,7 +43,7 @@ export type ListenerSpec =
   }
   & (
     | { readonly socket: string; readonly socketPerms: number }
-    | { readonly addr: string }
+    | { readonly addr: string; readonly tls: TlsFilePaths | null }
   );
 
 /** Every profile, "default" (the top level) first. */
@@ -72,6 +73,14 @@ export function profileSpecs(config: DockgateConfig): ProfileSpec[] {
   return specs;
 }
 
+/** The files of a checked `tls:` mapping; null for plain TCP. */
+function tlsFiles(tls: DockgateConfig["listen"]["tls"]): TlsFilePaths | null {
+  if (tls === null || tls.cert_file === null || tls.key_file === null) {
+    return null;
+  }
+  return { certFile: tls.cert_file, keyFile: tls.key_file };
+}
+
 const EVERY_CLIENT = (profile: string): ClientRule[] => [{
   cidrs: null,
   profile,
@@ -85,6 +94,7 @@ export function listenerSpecs(config: DockgateConfig): ListenerSpec[] {
     specs.push({
       endpoint: `tcp://${listen.addr}`,
       addr: listen.addr,
+      tls: tlsFiles(listen.tls),
       rules: EVERY_CLIENT(DEFAULT_PROFILE),
     });
   }
@@ -114,6 +124,7 @@ export function listenerSpecs(config: DockgateConfig): ListenerSpec[] {
       specs.push({
         endpoint: `tcp://${listener.addr}`,
         addr: listener.addr,
+        tls: tlsFiles(listener.tls),
         rules,
       });
     }

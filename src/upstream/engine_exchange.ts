@@ -1,7 +1,14 @@
 /**
  * One request/response exchange with the engine over a pooled connection.
  */
-import { readBody, writeAll, writeBody } from "../http/body.ts";
+import {
+  type ByteSink,
+  readBody,
+  relayBody,
+  writeAll,
+  writeBody,
+  writeJoined,
+} from "../http/body.ts";
 import {
   type BodyFraming,
   type HeaderList,
@@ -22,7 +29,12 @@ import {
 export type OutgoingBody =
   | { kind: "none" }
   | { kind: "bytes"; bytes: Uint8Array }
-  | { kind: "stream"; framing: BodyFraming; pieces: AsyncIterable<Uint8Array> };
+  | {
+    kind: "stream";
+    framing: BodyFraming;
+    /** Written piece by piece, so a piece may reuse the last one's buffer. */
+    pieces: AsyncIterable<Uint8Array>;
+  };
 
 export interface OutgoingRequest {
   method: string;
@@ -45,6 +57,16 @@ export interface EngineResponse {
   requestSent: Promise<boolean>;
   /** Streams the body; the connection is released or closed at its end. */
   body(): AsyncGenerator<Uint8Array>;
+  /**
+   * Writes `head` and then the body to `sink` in `framing` (see
+   * `relayBody`), instead of `body()`; resolves with the body bytes
+   * written. The connection is released or closed at its end.
+   */
+  relay(
+    sink: ByteSink,
+    framing: BodyFraming,
+    head: Uint8Array,
+  ): Promise<number>;
   /** Drops the connection without reading the rest (client went away). */
   abort(): void;
 }
@@ -67,8 +89,8 @@ function framingHeaders(body: OutgoingBody): HeaderList {
   }
 }
 
-function encodeRequest(request: OutgoingRequest): Uint8Array {
-  const head = serializeHead(
+function encodeHead(request: OutgoingRequest): Uint8Array {
+  return serializeHead(
     `${request.method} ${request.target} HTTP/1.1`,
     [
       ["Host", "docker"],
@@ -76,11 +98,6 @@ function encodeRequest(request: OutgoingRequest): Uint8Array {
       ...framingHeaders(request.body),
     ],
   );
-  if (request.body.kind !== "bytes") return head;
-  const message = new Uint8Array(head.length + request.body.bytes.length);
-  message.set(head);
-  message.set(request.body.bytes, head.length);
-  return message;
 }
 
 async function readResponseHead(connection: EngineConnection) {
@@ -214,6 +231,22 @@ async function exchangeOn(
         finish(complete);
       }
     },
+    async relay(sink, relayFraming, relayHead) {
+      let complete = false;
+      try {
+        const written = await relayBody(
+          connection.reader,
+          framing,
+          sink,
+          relayFraming,
+          relayHead,
+        );
+        complete = true;
+        return written;
+      } finally {
+        finish(complete);
+      }
+    },
     abort() {
       finish(false);
     },
@@ -243,7 +276,13 @@ async function sendRequest(
   request: OutgoingRequest,
   state: SendState,
 ): Promise<void> {
-  await writeAll(connection.conn, encodeRequest(request));
+  // Head and a buffered body go out in one write.
+  const head = encodeHead(request);
+  if (request.body.kind === "bytes") {
+    await writeJoined(connection.conn, [head, request.body.bytes]);
+  } else {
+    await writeAll(connection.conn, head);
+  }
   if (request.body.kind === "stream") {
     const { framing, pieces } = request.body;
     await writeBody(connection.conn, framing, recordErrors(pieces, state));

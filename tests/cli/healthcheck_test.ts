@@ -1,10 +1,17 @@
 import assert from "node:assert/strict";
 import {
+  healthListener,
   type HealthTarget,
   healthTargets,
   probeHealth,
 } from "../../src/cli/healthcheck.ts";
+import { resolvePermissionScope } from "../../src/cli/permissions.ts";
+import { loadConfig } from "../../src/config/load_config.ts";
 import { pingSocket } from "../support/ping.ts";
+import {
+  makeTestCertificates,
+  opensslAvailable,
+} from "../support/tls_certs.ts";
 import {
   freePort,
   runSandboxed,
@@ -60,6 +67,51 @@ Deno.test("healthTargets() asks loopback for wildcard and localhost addresses, v
     );
   }
 });
+
+/** Table: which listener the healthcheck asks, from a config file. */
+const LISTENER_CASES: { name: string; yaml: string; expected: string[] }[] = [
+  {
+    name: "listen: wins over listeners:",
+    yaml: "listen: {socket: /run/dockgate/main.sock}\n" +
+      "listeners: [{socket: /run/dockgate/a.sock}]\n",
+    expected: ["unix:/run/dockgate/main.sock"],
+  },
+  {
+    name: "the first of listeners: when listen: has none",
+    yaml: "listeners:\n" +
+      "  - {addr: '127.0.0.1:2380'}\n" +
+      "  - {socket: /run/dockgate/b.sock}\n",
+    expected: ["127.0.0.1:2380"],
+  },
+  {
+    name: "a TLS listener is asked over TLS",
+    yaml: "listeners:\n" +
+      "  - addr: ':2376'\n" +
+      "    tls: {cert_file: /etc/dockgate/c.pem, key_file: /etc/dockgate/k.pem}\n",
+    expected: [
+      "127.0.0.1:2376 tls:/etc/dockgate/c.pem",
+      "::1:2376 tls:/etc/dockgate/c.pem",
+    ],
+  },
+];
+
+for (const { name, yaml, expected } of LISTENER_CASES) {
+  Deno.test(`healthListener(): ${name}`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "dgh-" });
+    try {
+      await Deno.writeTextFile(`${dir}/c.yaml`, yaml);
+      const config = loadConfig({ env: {}, configFile: `${dir}/c.yaml` });
+      const shown = healthTargets(healthListener(config)).map((target) =>
+        target.transport === "tcp" && target.tlsCertFile !== undefined
+          ? `${show(target)} tls:${target.tlsCertFile}`
+          : show(target)
+      );
+      assert.deepEqual(shown, expected);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
 
 /** A raw TCP server that answers each connection with `answer`. */
 function rawServer(
@@ -172,6 +224,55 @@ Deno.test("probeHealth() reports why every target failed", async () => {
   );
 });
 
+Deno.test({
+  name:
+    "probeHealth() speaks TLS, trusting the chain in the listener's cert_file",
+  ignore: !opensslAvailable(),
+  async fn() {
+    const certs = await makeTestCertificates();
+    const listener = Deno.listenTls({
+      hostname: "127.0.0.1",
+      port: 0,
+      cert: await Deno.readTextFile(certs.certFile),
+      key: await Deno.readTextFile(certs.keyFile),
+    });
+    const port = (listener.addr as Deno.NetAddr).port;
+    const serving = (async () => {
+      for await (const conn of listener) {
+        void (async () => {
+          try {
+            await conn.read(new Uint8Array(1024));
+            await conn.write(
+              new TextEncoder().encode("HTTP/1.1 200 OK\r\n\r\n"),
+            );
+          } catch {
+            // The probe gave up on the certificate.
+          } finally {
+            conn.close();
+          }
+        })();
+      }
+    })();
+    try {
+      const target = (file: string): HealthTarget[] => [
+        { transport: "tcp", hostname: "127.0.0.1", port, tlsCertFile: file },
+      ];
+      const trusted = await probeHealth(target(certs.chainFile));
+      assert.equal(trusted.healthy, true, trusted.detail);
+      assert.match(trusted.detail, /on 127\.0\.0\.1:\d+ \(TLS\) answered 200/);
+      // The leaf alone does not name its issuer: the chain cannot be
+      // verified, and the probe must not answer healthy.
+      const unverified = await probeHealth(target(certs.certFile));
+      assert.equal(unverified.healthy, false, unverified.detail);
+      assert.match(unverified.detail, /certificate/i);
+    } finally {
+      listener.close();
+      await serving.catch(() => {});
+      await Deno.remove(certs.dir, { recursive: true });
+    }
+  },
+});
+
 /** Runs `dockgate healthcheck` under the sandbox flags with `env`. */
 function healthcheck(socketPaths: string[], env: Record<string, string>) {
   return runSandboxed("src/main.ts", ["healthcheck"], {
@@ -264,4 +365,63 @@ Deno.test("dockgate healthcheck exits 1 when policy closes PING", async () => {
     await engine.close();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name:
+    "dockgate healthcheck asks the first of listeners: over TLS, under the sandbox",
+  ignore: !opensslAvailable(),
+  async fn() {
+    const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "dgh-" });
+    const certs = await makeTestCertificates();
+    const engine = startStubEngine(`${dir}/engine.sock`);
+    const port = freePort();
+    const configFile = `${dir}/dockgate.yaml`;
+    await Deno.writeTextFile(
+      configFile,
+      `docker: {socket: "unix://${dir}/engine.sock"}
+listeners:
+  - addr: 127.0.0.1:${port}
+    tls: {cert_file: ${certs.chainFile}, key_file: ${certs.keyFile}}
+`,
+    );
+    // The TLS files are read under the sandbox: only the config paths may
+    // be read, so the certificate dir is one of them.
+    const scope = resolvePermissionScope({
+      DOCKGATE_SOCKET_PATHS: dir,
+      DOCKGATE_CONFIG_PATHS: `${dir},${certs.dir}`,
+    });
+    const env = { DOCKGATE_CONFIG: configFile };
+    try {
+      const gate = await startSandboxedGate({
+        scope,
+        env,
+        ready: async () =>
+          (await probeHealth([{
+            transport: "tcp",
+            hostname: "127.0.0.1",
+            port,
+            tlsCertFile: certs.chainFile,
+          }])).healthy,
+      });
+      let result;
+      try {
+        result = await runSandboxed("src/main.ts", ["healthcheck"], {
+          scope,
+          env,
+        });
+      } finally {
+        assert.equal(await gate.stop(), 0, gate.logs());
+      }
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(
+        result.stdout,
+        `dockgate: GET /_ping on 127.0.0.1:${port} (TLS) answered 200\n`,
+      );
+    } finally {
+      await engine.close();
+      await Deno.remove(dir, { recursive: true });
+      await Deno.remove(certs.dir, { recursive: true });
+    }
+  },
 });

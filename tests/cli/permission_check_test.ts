@@ -4,6 +4,7 @@ import {
   missingPermissions,
   type PermissionNeeds,
   type PermissionQuery,
+  readProblem,
 } from "../../src/cli/permission_check.ts";
 import { loadConfig } from "../../src/config/load_config.ts";
 
@@ -134,4 +135,94 @@ Deno.test("missingPermissions() finds nothing missing under -A", () => {
     DOCKER_SOCKET: "tcp://127.0.0.1:2376",
   });
   assert.deepEqual(missingPermissions(config), []);
+});
+
+/** Table: settings beyond `listen:` whose permissions are checked too. */
+const FILE_CASES: {
+  name: string;
+  yaml: (dir: string) => string;
+  grants: (dir: string) => string[];
+  expected: (dir: string) => string[];
+}[] = [
+  {
+    name: "a socket of listeners: outside the socket paths",
+    yaml: () => "listeners: [{socket: /srv/team-a.sock, profile: default}]\n",
+    grants: () => ["net", ...SOCKETS],
+    expected: () => [
+      'cannot listen on /srv/team-a.sock: no read and write access to "/srv"; ' +
+      "grant it with --allow-read and --allow-write " +
+      "(compile.sh: DOCKGATE_SOCKET_PATHS)",
+    ],
+  },
+  {
+    name:
+      "an address of listeners: and the admin address outside the net scope",
+    yaml: () =>
+      "listeners: [{addr: '0.0.0.0:2376'}]\n" +
+      "admin: {enabled: true, addr: '127.0.0.1:9400'}\n",
+    grants: () => ["net:unix:/var/run/docker.sock", ...SOCKETS],
+    expected: () => [
+      'cannot listen on 0.0.0.0:2376: no net access to "0.0.0.0:2376"; ' +
+      "grant it with --allow-net (compile.sh: DOCKGATE_ALLOW_NET)",
+      "cannot listen on 127.0.0.1:9400 for the admin listener: no net " +
+      'access to "127.0.0.1:9400"; grant it with --allow-net ' +
+      "(compile.sh: DOCKGATE_ALLOW_NET)",
+    ],
+  },
+  {
+    name: "TLS files outside the config paths",
+    yaml: (dir) =>
+      "listen: {addr: '127.0.0.1:2376', tls: " +
+      `{cert_file: ${dir}/cert.pem, key_file: ${dir}/key.pem}}\n`,
+    grants: () => ["net", ...SOCKETS],
+    expected: (dir) => [
+      `cannot read the TLS certificate of 127.0.0.1:2376: no read access to ` +
+      `"${dir}/cert.pem"; grant it with --allow-read ` +
+      "(compile.sh: DOCKGATE_CONFIG_PATHS)",
+      `cannot read the TLS key of 127.0.0.1:2376: no read access to ` +
+      `"${dir}/key.pem"; grant it with --allow-read ` +
+      "(compile.sh: DOCKGATE_CONFIG_PATHS)",
+    ],
+  },
+  {
+    name: "a token file outside the config paths, inside them for TLS",
+    yaml: (dir) =>
+      "profiles: {ci: {tokens: [{file: " + `${dir}/ci.token}]}}\n` +
+      "listen: {addr: '127.0.0.1:2376', tls: " +
+      `{cert_file: ${dir}/tls/cert.pem, key_file: ${dir}/tls/key.pem}}\n`,
+    grants: (dir) => ["net", ...SOCKETS, `read:${dir}/tls`],
+    expected: (dir) => [
+      `cannot read token file ${dir}/ci.token of profile ci: no read ` +
+      `access to "${dir}/ci.token"; grant it with --allow-read ` +
+      "(compile.sh: DOCKGATE_CONFIG_PATHS)",
+    ],
+  },
+];
+
+for (const { name, yaml, grants, expected } of FILE_CASES) {
+  Deno.test(`missingPermissions(): ${name}`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "dgp-" });
+    try {
+      await Deno.writeTextFile(`${dir}/ci.token`, "ci-token-0123456789abcdef");
+      await Deno.writeTextFile(`${dir}/c.yaml`, yaml(dir));
+      const config = loadConfig({ env: {}, configFile: `${dir}/c.yaml` });
+      const missing = missingPermissions(config, grant(...grants(dir)));
+      assert.deepEqual(missing.map(formatMissingPermission), expected(dir));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
+Deno.test("readProblem() names the config scope for an unreadable file, null for a readable one", () => {
+  const query = grant("read:/etc/dockgate");
+  assert.equal(
+    readProblem("read token file /run/secrets/t", "/run/secrets/t", query),
+    'cannot read token file /run/secrets/t: no read access to "/run/secrets/t"; ' +
+      "grant it with --allow-read (compile.sh: DOCKGATE_CONFIG_PATHS)",
+  );
+  assert.equal(
+    readProblem("read token file /etc/dockgate/t", "/etc/dockgate/t", query),
+    null,
+  );
 });

@@ -232,6 +232,20 @@ const OUT_OF_SCOPE_CASES = [
     }),
     expect: [/reach the engine at \S*elsewhere\/engine\.sock/, /--allow-read/],
   },
+  {
+    name: "a TLS certificate outside the config paths",
+    env: (dir: string) => ({
+      LISTEN_SOCKET: `${dir}/granted/dockgate.sock`,
+      LISTEN_ADDR: "127.0.0.1:0",
+      TLS_CERT_FILE: `${dir}/elsewhere/cert.pem`,
+      TLS_KEY_FILE: `${dir}/elsewhere/key.pem`,
+      DOCKER_SOCKET: `unix://${dir}/granted/engine.sock`,
+    }),
+    expect: [
+      /cannot read the TLS certificate of 127\.0\.0\.1:0: no read access/,
+      /--allow-read \(compile\.sh: DOCKGATE_CONFIG_PATHS\)/,
+    ],
+  },
 ];
 
 for (const testCase of OUT_OF_SCOPE_CASES) {
@@ -260,6 +274,36 @@ for (const testCase of OUT_OF_SCOPE_CASES) {
     }
   });
 }
+
+Deno.test("dockgate refuses a token file outside the config paths, naming the variable", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dockgate-scope-" });
+  try {
+    await Deno.mkdir(`${dir}/granted`);
+    await Deno.writeTextFile(`${dir}/ci.token`, "ci-token-0123456789abcdef\n");
+    const result = await runSandboxed("src/main.ts", [], {
+      scope: scopeWithSockets([`${dir}/granted`]),
+      env: {
+        LISTEN_SOCKET: `${dir}/granted/dockgate.sock`,
+        DOCKER_SOCKET: `unix://${dir}/granted/engine.sock`,
+        TOKEN_FILE: `${dir}/ci.token`,
+      },
+    });
+    const output = result.stdout + result.stderr;
+    assert.equal(result.code, 1, output);
+    assert.ok(
+      output.includes(
+        `TOKEN_FILE (env): cannot read token file ${dir}/ci.token: no read ` +
+          `access to "${dir}/ci.token"; grant it with --allow-read ` +
+          "(compile.sh: DOCKGATE_CONFIG_PATHS)",
+      ),
+      output,
+    );
+    assert.doesNotMatch(output, /run again/);
+    assert.deepEqual([...Deno.readDirSync(`${dir}/granted`)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
 
 integrationTest(
   "sandboxed dockgate serves ping, ps, run -i and exec -i",

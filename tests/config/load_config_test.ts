@@ -26,6 +26,7 @@ Deno.test("loadConfig() with an empty environment gives the defaults", () => {
     addr: "127.0.0.1:2375",
     socket: null,
     socket_perms: 0o660,
+    tls: null,
   });
   deepStrictEqual(config.docker, {
     socket: { kind: "unix", path: "/var/run/docker.sock" },

@@ -250,3 +250,14 @@ Deno.test("serializeHead() writes what parseRequestHead() reads back", () => {
     headers,
   );
 });
+
+Deno.test("parseRequestHead() decodes obs-text one byte to one char, not as windows-1252", () => {
+  // 0x80-0x9f are where windows-1252 (WHATWG's "latin1") differs.
+  const head = parse(
+    "GET / HTTP/1.1\r\nX-A: \x80\x93\x9f\xa0\xe9\xff\r\nX-B: ok",
+  );
+  assert.deepEqual(head.headers, [["X-A", "\x80\x93\x9f\xa0\xe9\xff"], [
+    "X-B",
+    "ok",
+  ]]);
+});

@@ -36,6 +36,7 @@ function engineAnswer(
     connection: undefined as never,
     requestSent: Promise.resolve(true),
     body: async function* () {},
+    relay: () => Promise.resolve(0),
     abort() {},
   };
 }

@@ -27,6 +27,7 @@ Deno.test("redactPolicyForLog() gives plain JSON with pattern sources", () => {
     addr: "127.0.0.1:2375",
     socket: null,
     socket_perms: "0660",
+    tls: null,
   });
   deepStrictEqual(json["docker"], {
     socket: { kind: "unix", path: "/var/run/docker.sock" },
