@@ -21,7 +21,7 @@ const MAX_READ_SIZE = 64 * 1024;
 // streams should cost a thousand small buffers, not a thousand read-sized
 // ones. A reader whose reads keep filling the buffer doubles it, up to
 // MAX_READ_SIZE of free space per read.
-const INITIAL_SIZE = 4 * 1024;
+const INITIAL_SIZE = 1024;
 const CR = 0x0d;
 const LF = 0x0a;
 
@@ -67,9 +67,10 @@ export class BufferedReader {
    * flight. Resolves false at the end of the stream.
    */
   readMore(): Promise<boolean> {
-    this.#filling ??= this.#fill().finally(() => {
-      this.#filling = null;
-    });
+    if (this.#filling === null) {
+      if (this.#eof) return Promise.resolve(false);
+      this.#filling = this.#fill();
+    }
     return this.#filling;
   }
 
@@ -253,18 +254,22 @@ export class BufferedReader {
     return bytes;
   }
 
+  /** The read in flight; only {@linkcode readMore} starts it. */
   async #fill(): Promise<boolean> {
-    if (this.#eof) return false;
-    this.#makeRoom();
-    const space = this.#buffer.length - this.#end;
-    const n = await this.#source.read(this.#buffer.subarray(this.#end));
-    if (n === null) {
-      this.#eof = true;
-      return false;
+    try {
+      this.#makeRoom();
+      const space = this.#buffer.length - this.#end;
+      const n = await this.#source.read(this.#buffer.subarray(this.#end));
+      if (n === null) {
+        this.#eof = true;
+        return false;
+      }
+      this.#end += n;
+      if (n === space && this.#readSize < MAX_READ_SIZE) this.#readSize *= 2;
+      return true;
+    } finally {
+      this.#filling = null;
     }
-    this.#end += n;
-    if (n === space && this.#readSize < MAX_READ_SIZE) this.#readSize *= 2;
-    return true;
   }
 
   /** Ensures #readSize free bytes after #end, compacting or growing. */

@@ -164,10 +164,10 @@ export function relayedHead(
  * Writes the relayed head and streams the engine's body after it, in as few
  * writes as the engine's pieces allow; returns the body bytes written.
  */
-export async function relayBody(
+export function relayBody(
   sink: ByteSink,
   engine: EngineResponse,
   relayed: { head: Uint8Array; framing: BodyFraming },
 ): Promise<number> {
-  return await engine.relay(sink, relayed.framing, relayed.head);
+  return engine.relay(sink, relayed.framing, relayed.head);
 }

@@ -3,7 +3,7 @@
  * identities, so a container or network reference is resolved to the ID and
  * name the engine would act on.
  */
-import { exchangeWithEngine } from "./engine_exchange.ts";
+import { type EngineResponse, exchangeWithEngine } from "./engine_exchange.ts";
 import type { EnginePool } from "./engine_pool.ts";
 
 /** What a reference resolved to. */
@@ -14,6 +14,33 @@ export interface ResolvedObject {
 }
 
 const MAX_INSPECT_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The whole body of `response`, or undefined as soon as it passes `limit`
+ * bytes; the connection is then dropped without reading the rest.
+ */
+export async function readAnswerBody(
+  response: EngineResponse,
+  limit: number,
+): Promise<Uint8Array | undefined> {
+  const pieces: Uint8Array[] = [];
+  let total = 0;
+  for await (const piece of response.body()) {
+    total += piece.length;
+    if (total > limit) {
+      response.abort();
+      return undefined;
+    }
+    pieces.push(piece);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const piece of pieces) {
+    bytes.set(piece, offset);
+    offset += piece.length;
+  }
+  return bytes;
+}
 
 /** GETs an inspect path; the parsed object, or null on 404. */
 export async function inspectObject(
@@ -26,25 +53,13 @@ export async function inspectObject(
     headers: [],
     body: { kind: "none" },
   });
-  const pieces: Uint8Array[] = [];
-  let total = 0;
-  for await (const piece of response.body()) {
-    total += piece.length;
-    if (total > MAX_INSPECT_BYTES) {
-      response.abort();
-      throw new RangeError(`inspect answer for ${path} is too large`);
-    }
-    pieces.push(piece);
+  const bytes = await readAnswerBody(response, MAX_INSPECT_BYTES);
+  if (bytes === undefined) {
+    throw new RangeError(`inspect answer for ${path} is too large`);
   }
   if (response.head.status === 404) return null;
   if (response.head.status !== 200) {
     throw new Error(`engine answered ${response.head.status} to ${path}`);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const piece of pieces) {
-    bytes.set(piece, offset);
-    offset += piece.length;
   }
   const parsed: unknown = JSON.parse(new TextDecoder().decode(bytes));
   if (typeof parsed !== "object" || parsed === null) {

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { closeQuietly, readToEnd, writeAll } from "../hostile/_raw_http.ts";
+
 const ENCODER = new TextEncoder();
 const DECODER = new TextDecoder();
 const STATUS_LINE_REGEXP = /^HTTP\/1\.[01] (\d{3})/;
@@ -80,34 +82,14 @@ async function exchange(
   message: Uint8Array,
 ): Promise<Uint8Array> {
   const conn = await Deno.connect({ transport: "unix", path: socketPath });
+  // Closing at the deadline ends a read that would wait forever.
   const timer = setTimeout(() => conn.close(), READ_TIMEOUT_MS);
   try {
-    let written = 0;
-    while (written < message.length) {
-      written += await conn.write(message.subarray(written));
-    }
-    const pieces: Uint8Array[] = [];
-    const buffer = new Uint8Array(64 * 1024);
-    for (;;) {
-      const count = await conn.read(buffer);
-      if (count === null) break;
-      pieces.push(buffer.slice(0, count));
-    }
-    const total = pieces.reduce((sum, piece) => sum + piece.length, 0);
-    const bytes = new Uint8Array(total);
-    let offset = 0;
-    for (const piece of pieces) {
-      bytes.set(piece, offset);
-      offset += piece.length;
-    }
-    return bytes;
+    await writeAll(conn, message);
+    return await readToEnd(conn);
   } finally {
     clearTimeout(timer);
-    try {
-      conn.close();
-    } catch {
-      // Closed by the deadline already.
-    }
+    closeQuietly(conn);
   }
 }
 

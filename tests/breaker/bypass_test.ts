@@ -80,6 +80,30 @@ function attachedNetworkIds(container: Record<string, unknown>): string[] {
     .map((endpoint) => endpoint.NetworkID ?? "");
 }
 
+/**
+ * Sends a create of container `name` with `body` through the gate at
+ * `gateSocket` and fails unless it is refused and the engine has no such
+ * container; one the engine did create is removed first.
+ */
+async function assertCreateRefused(
+  gateSocket: string,
+  engine: Engine,
+  name: string,
+  body: Record<string, unknown>,
+  what: string,
+): Promise<void> {
+  const answer = await send(
+    gateSocket,
+    "POST",
+    `/containers/create?name=${name}`,
+    body,
+  );
+  const created = await inspectContainer(engine, name);
+  if (created !== null) await removeContainers(engine, name);
+  assertRefused(answer, what);
+  assert.equal(created, null, `${what}: the container was created`);
+}
+
 async function createOnEngine(
   engine: Engine,
   name: string,
@@ -149,17 +173,13 @@ integrationTest(
         { Mounts: [{ Type: "bind", Source: "/", Target: "/host" }] },
       ];
       for (const extra of bodies) {
-        const name = unique("bk-top");
-        const answer = await send(
+        await assertCreateRefused(
           gate.socketPath,
-          "POST",
-          `/containers/create?name=${name}`,
+          engine,
+          unique("bk-top"),
           { Image: TINY_IMAGE, Labels: LABELS, ...extra },
+          JSON.stringify(extra),
         );
-        const created = await inspectContainer(engine, name);
-        if (created !== null) await removeContainers(engine, name);
-        assertRefused(answer, JSON.stringify(extra));
-        assert.equal(created, null, `${JSON.stringify(extra)} was created`);
       }
     });
   },
@@ -216,11 +236,10 @@ integrationTest(
       assertRefused(answer, "volume create type=proc");
       assert.equal(made.status, 404, "the procfs volume was created");
 
-      const name = unique("bk-procmount");
-      const mount = await send(
+      await assertCreateRefused(
         gate.socketPath,
-        "POST",
-        `/containers/create?name=${name}`,
+        engine,
+        unique("bk-procmount"),
         {
           Image: TINY_IMAGE,
           Labels: LABELS,
@@ -235,11 +254,8 @@ integrationTest(
             }],
           },
         },
+        "Mounts volume with type=sysfs",
       );
-      const created = await inspectContainer(engine, name);
-      if (created !== null) await removeContainers(engine, name);
-      assertRefused(mount, "Mounts volume with type=sysfs");
-      assert.equal(created, null, "the sysfs mount container was created");
     });
   },
   { skipBecause: SKIP_DIRECT },
@@ -343,17 +359,13 @@ integrationTest(
             },
           ];
           for (const extra of bodies) {
-            const name = unique("bk-join");
-            const answer = await send(
+            await assertCreateRefused(
               gate.socketPath,
-              "POST",
-              `/containers/create?name=${name}`,
+              engine,
+              unique("bk-join"),
               { Image: TINY_IMAGE, Labels: LABELS, Cmd: ["true"], ...extra },
+              JSON.stringify(extra),
             );
-            const created = await inspectContainer(engine, name);
-            if (created !== null) await removeContainers(engine, name);
-            assertRefused(answer, JSON.stringify(extra));
-            assert.equal(created, null, `${JSON.stringify(extra)} created`);
           }
 
           const name = unique("bk-connect");
@@ -408,31 +420,23 @@ integrationTest(
             Name: shadow,
           });
           assert.equal(made.status, 201, made.text);
-          const created = await send(
-            gate.socketPath,
-            "POST",
-            `/containers/create?name=${viaCreate}`,
-            {
-              Image: TINY_IMAGE,
-              Labels: LABELS,
-              Cmd: ["sleep", "60"],
-              HostConfig: { NetworkMode: shadow },
-            },
-          );
-          assert.equal(created.status, 201, created.text);
-          // A stopped container connected by name keeps only the name.
-          const second = await send(
-            gate.socketPath,
-            "POST",
-            `/containers/create?name=${viaConnect}`,
-            {
-              Image: TINY_IMAGE,
-              Labels: LABELS,
-              Cmd: ["sleep", "60"],
-              HostConfig: { NetworkMode: other },
-            },
-          );
-          assert.equal(second.status, 201, second.text);
+          // One joins the shadow at create; the other, stopped, is
+          // connected to it by name below and keeps only the name.
+          const joins = [[viaCreate, shadow], [viaConnect, other]];
+          for (const [name, networkMode] of joins) {
+            const created = await send(
+              gate.socketPath,
+              "POST",
+              `/containers/create?name=${name}`,
+              {
+                Image: TINY_IMAGE,
+                Labels: LABELS,
+                Cmd: ["sleep", "60"],
+                HostConfig: { NetworkMode: networkMode },
+              },
+            );
+            assert.equal(created.status, 201, created.text);
+          }
           const connected = await send(
             gate.socketPath,
             "POST",
@@ -598,15 +602,13 @@ integrationTest(
       const name = unique("bk-hex");
       try {
         // The engine resolves "bee…" as the name bee…:latest first.
-        const answer = await send(
+        await assertCreateRefused(
           gate.socketPath,
-          "POST",
-          `/containers/create?name=${name}`,
+          engine,
+          name,
           { Image: hexName, Labels: LABELS, Cmd: ["true"] },
+          `Image ${hexName}`,
         );
-        const created = await inspectContainer(engine, name);
-        assertRefused(answer, `Image ${hexName}`);
-        assert.equal(created, null, "a container of a :latest image exists");
       } finally {
         await removeContainers(engine, name);
         await send(engine.socketPath, "DELETE", `/images/${hexName}:latest`);

@@ -10,8 +10,9 @@ import { canonicalizeTarget } from "../../src/policy/canonical_target.ts";
 import { createRequestFilters } from "../../src/policy/filters/request_filters.ts";
 import { createRequestInspector } from "../../src/policy/inspect_request.ts";
 import { matchRoute } from "../../src/policy/routes.ts";
-import { EnginePool } from "../../src/upstream/engine_pool.ts";
+import type { EnginePool } from "../../src/upstream/engine_pool.ts";
 import { makeOptions } from "../policy/filters/test_helpers.ts";
+import { withServedPool } from "../upstream/_served_pool.ts";
 
 const PROXY_ID = "d9a30787d7f7" + "1".repeat(52);
 const MINE_ID = "e".repeat(64);
@@ -33,12 +34,10 @@ const NETWORKS: Record<string, { Id: string; Name: string }> = {
   "318429": { Id: SHADOW_NET_ID, Name: "318429" },
 };
 
-async function withFakeEngine(
+function withFakeEngine(
   fn: (pool: EnginePool) => Promise<void>,
 ): Promise<void> {
-  const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "dgf-" });
-  const path = `${dir}/engine.sock`;
-  const server = Deno.serve({ path, onListen() {} }, (request) => {
+  return withServedPool((request) => {
     const { pathname } = new URL(request.url);
     const container = /^\/containers\/([^/]+)\/json$/.exec(pathname);
     const network = /^\/networks\/([^/]+)$/.exec(pathname);
@@ -50,15 +49,7 @@ async function withFakeEngine(
     return found === undefined
       ? Response.json({ message: "not found" }, { status: 404 })
       : Response.json(found);
-  });
-  const pool = new EnginePool({ kind: "unix", path });
-  try {
-    await fn(pool);
-  } finally {
-    pool.closeAll();
-    await server.shutdown();
-    await Deno.remove(dir, { recursive: true });
-  }
+  }, fn);
 }
 
 /** A request as the listener would hand it to policy. */

@@ -7,14 +7,15 @@ import {
 } from "../../src/cli/healthcheck.ts";
 import { resolvePermissionScope } from "../../src/cli/permissions.ts";
 import { loadConfig } from "../../src/config/load_config.ts";
+import { freePort } from "../support/free_port.ts";
 import { pingSocket } from "../support/ping.ts";
 import {
   makeTestCertificates,
   opensslAvailable,
 } from "../support/tls_certs.ts";
 import {
-  freePort,
   runSandboxed,
+  type SandboxedGate,
   scopeWithSockets,
   startSandboxedGate,
   startStubEngine,
@@ -281,26 +282,59 @@ function healthcheck(socketPaths: string[], env: Record<string, string>) {
   });
 }
 
-Deno.test("dockgate healthcheck exits 0 against a running dockgate and 1 once it stops", async () => {
+/**
+ * Runs `fn` against a sandboxed dockgate in front of a stub engine, both in
+ * a new dir under /tmp. `settings` gets the dir and gives dockgate's
+ * variables; DOCKER_SOCKET is added. `fn` gets the dir, the variables and
+ * the gate, which must stop with exit code 0 after it.
+ */
+async function withStubbedGate(
+  settings: (dir: string) => {
+    env: Record<string, string>;
+    ready: () => Promise<boolean>;
+  },
+  fn: (
+    dir: string,
+    env: Record<string, string>,
+    gate: SandboxedGate,
+  ) => Promise<void>,
+): Promise<void> {
   const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "dgh-" });
   const engine = startStubEngine(`${dir}/engine.sock`);
-  const socket = `${dir}/dockgate.sock`;
-  const env = {
-    LISTEN_SOCKET: socket,
-    DOCKER_SOCKET: `unix://${engine.socketPath}`,
-  };
   try {
+    const { env, ready } = settings(dir);
+    const gateEnv = { ...env, DOCKER_SOCKET: `unix://${engine.socketPath}` };
     const gate = await startSandboxedGate({
       scope: scopeWithSockets([dir]),
-      env,
-      ready: async () => await pingSocket(socket) === 200,
+      env: gateEnv,
+      ready,
     });
-    let result;
     try {
-      result = await healthcheck([dir], env);
+      await fn(dir, gateEnv, gate);
     } finally {
       assert.equal(await gate.stop(), 0, gate.logs());
     }
+  } finally {
+    await engine.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Settings of a gate on `dir/dockgate.sock`, ready once `_ping` answers `status`. */
+function onSocket(extra: Record<string, string>, status: number) {
+  return (dir: string) => {
+    const socket = `${dir}/dockgate.sock`;
+    return {
+      env: { LISTEN_SOCKET: socket, ...extra },
+      ready: async () => await pingSocket(socket) === status,
+    };
+  };
+}
+
+Deno.test("dockgate healthcheck exits 0 against a running dockgate and 1 once it stops", async () => {
+  await withStubbedGate(onSocket({}, 200), async (dir, env, gate) => {
+    const result = await healthcheck([dir], env);
+    assert.equal(await gate.stop(), 0, gate.logs());
     assert.equal(result.code, 0, result.stderr);
     assert.match(
       result.stdout,
@@ -309,62 +343,32 @@ Deno.test("dockgate healthcheck exits 0 against a running dockgate and 1 once it
     const after = await healthcheck([dir], env);
     assert.equal(after.code, 1, after.stdout);
     assert.match(after.stderr, /^dockgate: no answer: unix:/);
-  } finally {
-    await engine.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("dockgate healthcheck finds a dockgate on ::1 when told localhost", async () => {
-  const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "dgh-" });
-  const engine = startStubEngine(`${dir}/engine.sock`);
   const port = freePort("::1");
-  const gate = await startSandboxedGate({
-    scope: scopeWithSockets([dir]),
-    env: {
-      LISTEN_ADDR: `[::1]:${port}`,
-      DOCKER_SOCKET: `unix://${engine.socketPath}`,
-    },
+  const settings = () => ({
+    env: { LISTEN_ADDR: `[::1]:${port}` },
     ready: async () =>
       (await probeHealth([{ transport: "tcp", hostname: "::1", port }]))
         .healthy,
   });
-  try {
+  await withStubbedGate(settings, async (dir) => {
     const result = await healthcheck([dir], {
       LISTEN_ADDR: `localhost:${port}`,
     });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /on \[::1\]:\d+ answered 200/);
-  } finally {
-    assert.equal(await gate.stop(), 0, gate.logs());
-    await engine.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("dockgate healthcheck exits 1 when policy closes PING", async () => {
-  const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "dgh-" });
-  const engine = startStubEngine(`${dir}/engine.sock`);
-  const socket = `${dir}/dockgate.sock`;
-  const env = {
-    LISTEN_SOCKET: socket,
-    DOCKER_SOCKET: `unix://${engine.socketPath}`,
-    PING: "0",
-  };
-  const gate = await startSandboxedGate({
-    scope: scopeWithSockets([dir]),
-    env,
-    ready: async () => await pingSocket(socket) === 403,
-  });
-  try {
+  await withStubbedGate(onSocket({ PING: "0" }, 403), async (dir, env) => {
     const result = await healthcheck([dir], env);
     assert.equal(result.code, 1, result.stdout);
     assert.match(result.stderr, /answered 403\n$/);
-  } finally {
-    assert.equal(await gate.stop(), 0, gate.logs());
-    await engine.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test({

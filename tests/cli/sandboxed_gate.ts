@@ -11,8 +11,7 @@ import {
   type PermissionScope,
   resolvePermissionScope,
 } from "../../src/cli/permissions.ts";
-import { LATE, raceDeadline } from "../support/deadline.ts";
-import { killQuietly } from "../support/docker_cli.ts";
+import { collectText, killQuietly, terminate } from "../support/docker_cli.ts";
 
 /** Absolute path of a file of this repository. */
 export function repoPath(relative: string): string {
@@ -39,20 +38,59 @@ export function scopeWithSockets(socketPaths: string[]): PermissionScope {
   });
 }
 
-function baseEnv(): Record<string, string> {
-  const env: Record<string, string> = { NO_COLOR: "1" };
-  for (const name of PASSED_VARIABLES) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) env[name] = value;
-  }
-  return env;
-}
-
 /** What a finished sandboxed process left. */
 export interface Finished {
   code: number;
   stdout: string;
   stderr: string;
+}
+
+/** Where and with what a program runs; see {@linkcode isolatedCommand}. */
+export interface IsolatedOptions {
+  /** Variables on top of the few Deno needs and NO_COLOR=1. */
+  env?: Record<string, string> | undefined;
+  cwd?: string;
+}
+
+/**
+ * `program` with `args` and a cleared environment: only what Deno needs to
+ * find its cache, NO_COLOR=1 and `options.env`. Stdin is closed, stdout
+ * and stderr are piped.
+ */
+export function isolatedCommand(
+  program: string,
+  args: string[],
+  options: IsolatedOptions = {},
+): Deno.Command {
+  const env: Record<string, string> = { NO_COLOR: "1" };
+  for (const name of PASSED_VARIABLES) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  return new Deno.Command(program, {
+    args,
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    env: { ...env, ...options.env },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+/** Runs an {@linkcode isolatedCommand} and waits for it to exit. */
+export async function runIsolated(
+  program: string,
+  args: string[],
+  options: IsolatedOptions = {},
+): Promise<Finished> {
+  const output = await isolatedCommand(program, args, options).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
 }
 
 /**
@@ -72,21 +110,11 @@ export async function runSandboxed(
 ): Promise<Finished> {
   const shipped = permissionFlags(options.scope);
   const flags = options.adjustFlags?.(shipped) ?? shipped;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...flags, repoPath(script), ...args],
-    cwd: repoPath(""),
-    env: { ...baseEnv(), ...options.env },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+  return await runIsolated(
+    Deno.execPath(),
+    ["run", ...flags, repoPath(script), ...args],
+    { env: options.env, cwd: repoPath("") },
+  );
 }
 
 /** A dockgate started by {@linkcode startSandboxedGate}. */
@@ -107,19 +135,15 @@ export async function startSandboxedGate(options: {
   env: Record<string, string>;
   ready: () => Promise<boolean>;
 }): Promise<SandboxedGate> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...permissionFlags(options.scope), repoPath("src/main.ts")],
-    cwd: repoPath(""),
-    env: { ...baseEnv(), ...options.env },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = isolatedCommand(
+    Deno.execPath(),
+    ["run", ...permissionFlags(options.scope), repoPath("src/main.ts")],
+    { env: options.env, cwd: repoPath("") },
+  ).spawn();
   const chunks: string[] = [];
   const drained = Promise.all([
-    collect(child.stdout, chunks),
-    collect(child.stderr, chunks),
+    collectText(child.stdout, chunks),
+    collectText(child.stderr, chunks),
   ]);
   const logs = () => chunks.join("");
   let exited = false;
@@ -141,27 +165,13 @@ export async function startSandboxedGate(options: {
     logs,
     stop() {
       stopped ??= (async () => {
-        killQuietly(child, "SIGTERM");
-        if (await raceDeadline(child.status, STOP_TIMEOUT_MS) === LATE) {
-          killQuietly(child, "SIGKILL");
-        }
-        const status = await child.status;
+        const { status } = await terminate(child, STOP_TIMEOUT_MS);
         await drained;
         return status.code;
       })();
       return stopped;
     },
   };
-}
-
-async function collect(
-  stream: ReadableStream<Uint8Array>,
-  into: string[],
-): Promise<void> {
-  const decoder = new TextDecoder();
-  for await (const chunk of stream) {
-    into.push(decoder.decode(chunk, { stream: true }));
-  }
 }
 
 /** A stand-in engine on a Unix socket: `_ping` and `version` only. */
@@ -187,12 +197,4 @@ export function startStubEngine(socketPath: string): StubEngine {
     return Response.json({ message: "not in the stub" }, { status: 404 });
   });
   return { socketPath, close: () => server.shutdown() };
-}
-
-/** A port on 127.0.0.1 that was free a moment ago. */
-export function freePort(hostname = "127.0.0.1"): number {
-  const listener = Deno.listen({ hostname, port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }

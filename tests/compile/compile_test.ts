@@ -9,7 +9,12 @@
 
 import assert from "node:assert/strict";
 import { pingSocket } from "../support/ping.ts";
-import { repoPath, startStubEngine } from "../cli/sandboxed_gate.ts";
+import {
+  type Finished,
+  repoPath,
+  runIsolated,
+  startStubEngine,
+} from "../cli/sandboxed_gate.ts";
 
 const SCRIPT = repoPath("compile.sh");
 const VERSION = JSON.parse(Deno.readTextFileSync(repoPath("deno.json")))
@@ -25,36 +30,12 @@ const OTHER_TARGET = HOST_TARGET === "x86_64-unknown-linux-gnu"
   ? "aarch64-unknown-linux-gnu"
   : "x86_64-unknown-linux-gnu";
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs compile.sh with `env` on top of what deno needs, nothing else. */
-async function compile(
+function compile(
   env: Record<string, string>,
   args: string[] = [],
-): Promise<Run> {
-  const base: Record<string, string> = {};
-  for (const name of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"]) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) base[name] = value;
-  }
-  const output = await new Deno.Command("bash", {
-    args: [SCRIPT, ...args],
-    env: { ...base, NO_COLOR: "1", ...env },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+): Promise<Finished> {
+  return runIsolated("bash", [SCRIPT, ...args], { env });
 }
 
 async function withDist(body: (dist: string) => Promise<void>) {

@@ -135,6 +135,26 @@ async function readWithin(
   }
 }
 
+/** Everything `conn` delivers until the peer closes it. */
+export async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
+  const pieces: Uint8Array[] = [];
+  const buffer = new Uint8Array(64 * 1024);
+  for (;;) {
+    const count = await conn.read(buffer);
+    if (count === null) break;
+    pieces.push(buffer.slice(0, count));
+  }
+  const bytes = new Uint8Array(
+    pieces.reduce((sum, piece) => sum + piece.length, 0),
+  );
+  let offset = 0;
+  for (const piece of pieces) {
+    bytes.set(piece, offset);
+    offset += piece.length;
+  }
+  return bytes;
+}
+
 /** Writes every byte, looping over partial writes. */
 export async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
   let offset = 0;
@@ -223,6 +243,11 @@ function readResponseBody(
     return { body: text.slice(start, end), next: end };
   }
   return { body: text.slice(start), next: text.length };
+}
+
+/** The statuses of the answers in `result`, in order. */
+export function statusesOf(result: RawResult): number[] {
+  return result.responses.map((response) => response.status);
 }
 
 /** A request head in wire form; `body` is appended as it is. */

@@ -7,9 +7,14 @@
  * @module
  */
 
-import { killQuietly } from "../support/docker_cli.ts";
-import { LATE, raceDeadline } from "../support/deadline.ts";
-import { waitForPing } from "../support/ping.ts";
+import {
+  makeEngineFiles,
+  readEngineLog,
+  removeEngineDir,
+  spawnDockerd,
+  stopDockerd,
+  waitForDockerd,
+} from "../support/engine.ts";
 
 /** A dockerd that can go down and come back on the same socket. */
 export interface RestartableEngine {
@@ -25,46 +30,18 @@ export interface RestartableEngine {
   logs(): string;
 }
 
-const START_TIMEOUT_MS = 60_000;
-const STOP_TIMEOUT_MS = 30_000;
-const SBIN_DIRS = ["/usr/local/sbin", "/usr/sbin", "/sbin"];
-
 const live = new Set<RestartableEngine>();
-
-function enginePath(): string {
-  return [Deno.env.get("PATH") ?? "/usr/bin:/bin", ...SBIN_DIRS].join(":");
-}
 
 /** Creates the engine's dir; call `start()` to run it. */
 export async function createRestartableEngine(): Promise<RestartableEngine> {
-  const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "dgr-" });
-  const socketPath = `${dir}/engine.sock`;
-  const logPath = `${dir}/engine.log`;
-  await Deno.writeTextFile(`${dir}/daemon.json`, "{}\n");
-  const args = [
-    "--iptables=false",
-    "--ip-forward=false",
-    "--ip-masq=false",
-    "--bridge=none",
-    "--storage-driver=vfs",
-    "--shutdown-timeout=3",
-    `--host=unix://${socketPath}`,
-    `--data-root=${dir}/data`,
-    `--exec-root=${dir}/x`,
-    `--pidfile=${dir}/dockerd.pid`,
-    `--config-file=${dir}/daemon.json`,
-  ];
+  const files = await makeEngineFiles("dgr-");
+  const { dir, socketPath } = files;
   let child: Deno.ChildProcess | null = null;
 
   async function halt() {
     const running = child;
     child = null;
-    if (running === null) return;
-    killQuietly(running, "SIGTERM");
-    if (await raceDeadline(running.status, STOP_TIMEOUT_MS) === LATE) {
-      killQuietly(running, "SIGKILL");
-      await running.status;
-    }
+    if (running !== null) await stopDockerd(running);
   }
 
   const engine: RestartableEngine = {
@@ -73,63 +50,19 @@ export async function createRestartableEngine(): Promise<RestartableEngine> {
     dockerHost: `unix://${socketPath}`,
     async start() {
       if (child !== null) return;
-      child = new Deno.Command("sh", {
-        args: ["-c", 'exec dockerd "$@" >>"$ENGINE_LOG" 2>&1', "sh", ...args],
-        env: { PATH: enginePath(), ENGINE_LOG: logPath },
-        clearEnv: true,
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
+      child = spawnDockerd(files);
       live.add(engine);
-      await waitForPing(socketPath, {
-        timeoutMs: START_TIMEOUT_MS,
-        stopped: child.status,
-        what: "restartable dockerd",
-      });
+      await waitForDockerd(files, child, "restartable dockerd");
     },
     halt,
     async stop() {
       await halt();
       live.delete(engine);
-      cleanUp(dir);
+      removeEngineDir(dir);
     },
-    logs() {
-      try {
-        return Deno.readTextFileSync(logPath);
-      } catch {
-        return "";
-      }
-    },
+    logs: () => readEngineLog(files),
   };
   return engine;
-}
-
-/** Ends processes that name `dir`, lifts mounts under it, removes it. */
-function cleanUp(dir: string): void {
-  for (const entry of Deno.readDirSync("/proc")) {
-    const pid = Number(entry.name);
-    if (!Number.isInteger(pid) || pid === Deno.pid) continue;
-    try {
-      if (Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes(`${dir}/`)) {
-        Deno.kill(pid, "SIGKILL");
-      }
-    } catch {
-      // Gone already, or not ours to read.
-    }
-  }
-  const mounts = Deno.readTextFileSync("/proc/self/mountinfo").split("\n")
-    .map((line) => line.split(" ")[4] ?? "")
-    .filter((point) => point.startsWith(`${dir}/`))
-    .sort((a, b) => b.length - a.length);
-  for (const point of mounts) {
-    new Deno.Command("umount", {
-      args: ["-l", point],
-      stdout: "null",
-      stderr: "null",
-    }).outputSync();
-  }
-  Deno.removeSync(dir, { recursive: true });
 }
 
 globalThis.addEventListener("unload", () => {
@@ -142,7 +75,7 @@ globalThis.addEventListener("unload", () => {
       // No pidfile: the engine is not running.
     }
     try {
-      cleanUp(engine.dir);
+      removeEngineDir(engine.dir);
     } catch {
       // Best effort on the way out.
     }

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { docker } from "../support/docker_cli.ts";
 import { type Dockgate, startDockgate } from "../support/dockgate.ts";
+import { sleep } from "../support/deadline.ts";
 import { integrationSkipped } from "../support/engine.ts";
 import {
   type FakeEngine,
@@ -66,10 +67,6 @@ async function withFakeEngine(
     await gate?.stop().catch(() => {});
     await fake.stop();
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Sends a GET with Connection: close and returns status and body. */

@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { integrationSkipped } from "../support/engine.ts";
+import { freePort } from "../support/free_port.ts";
 import { withDockgate } from "../support/integration.ts";
 import { assertEngineUnchanged } from "./_engine_state.ts";
 import {
@@ -17,6 +18,7 @@ import {
   rawExchange,
   readAnswer,
   request,
+  statusesOf,
   writeAll,
 } from "./_raw_http.ts";
 
@@ -40,10 +42,6 @@ function limitTest(
   });
 }
 
-function statuses(result: { responses: Array<{ status: number }> }) {
-  return result.responses.map((response) => response.status);
-}
-
 /** A GET whose head is padded to exactly `size` bytes with one header. */
 function headOfSize(size: number): string {
   const bare = request("GET", "/_ping", [["X-Pad", ""], [
@@ -64,7 +62,7 @@ limitTest(
   { MAX_HEADER_BYTES: "2048" },
   async ({ engineSocket, socket }) => {
     const atLimit = await rawExchange(socket, headOfSize(2048));
-    assert.deepEqual(statuses(atLimit), [200], atLimit.text);
+    assert.deepEqual(statusesOf(atLimit), [200], atLimit.text);
     const tooLarge = headOfSize(2049);
     const create = jsonRequest("POST", "/containers/create", {
       Image: "tiny:1",
@@ -72,11 +70,11 @@ limitTest(
     await assertEngineUnchanged(engineSocket, "an oversized head", async () => {
       // In one write the whole head is buffered at once; in pieces it grows.
       const whole = await rawExchange(socket, tooLarge + create);
-      assert.deepEqual(statuses(whole), [431], whole.text);
+      assert.deepEqual(statusesOf(whole), [431], whole.text);
       assert.equal(whole.end, "eof");
       const pieces = [...tooLarge.matchAll(/[^]{1,300}/g)].map((m) => m[0]);
       const trickled = await rawExchange(socket, pieces);
-      assert.deepEqual(statuses(trickled), [431], trickled.text);
+      assert.deepEqual(statusesOf(trickled), [431], trickled.text);
     });
   },
 );
@@ -92,12 +90,12 @@ limitTest(
       ).concat([["Connection", "close"]]);
     // request() adds Host, so count - 2 extra fields plus Connection.
     const ten = await rawExchange(socket, request("GET", "/_ping", fields(10)));
-    assert.deepEqual(statuses(ten), [200], ten.text);
+    assert.deepEqual(statusesOf(ten), [200], ten.text);
     const eleven = await rawExchange(
       socket,
       request("GET", "/_ping", fields(11)),
     );
-    assert.deepEqual(statuses(eleven), [431], eleven.text);
+    assert.deepEqual(statusesOf(eleven), [431], eleven.text);
     assert.match(eleven.responses[0]?.body ?? "", /too many header fields/);
   },
 );
@@ -117,7 +115,7 @@ limitTest(
         socket,
         jsonRequest("POST", "/containers/create", big),
       );
-      assert.deepEqual(statuses(declared), [413], declared.text);
+      assert.deepEqual(statusesOf(declared), [413], declared.text);
       const streamed = await rawExchange(
         socket,
         request("POST", "/containers/create", [
@@ -128,7 +126,7 @@ limitTest(
           .join("") +
           "0\r\n\r\n",
       );
-      assert.deepEqual(statuses(streamed), [413], streamed.text);
+      assert.deepEqual(statusesOf(streamed), [413], streamed.text);
       assert.equal(streamed.end, "eof");
     });
   },
@@ -140,11 +138,11 @@ limitTest(
   async ({ socket }) => {
     const started = Date.now();
     const silent = await rawExchange(socket, "", { timeoutMs: 5000 });
-    assert.deepEqual(statuses(silent), [408], silent.text);
+    assert.deepEqual(statusesOf(silent), [408], silent.text);
     const partial = await rawExchange(socket, "GET /_ping HTTP/1.1\r\nHo", {
       timeoutMs: 5000,
     });
-    assert.deepEqual(statuses(partial), [408], partial.text);
+    assert.deepEqual(statusesOf(partial), [408], partial.text);
     assert.equal(partial.end, "eof");
     assert.ok(Date.now() - started < 8000, "the 408s came late");
   },
@@ -158,7 +156,7 @@ limitTest(
     try {
       await writeAll(conn, latin1Bytes(request("GET", "/_ping")));
       const first = await readAnswer(conn, { responses: 1 });
-      assert.deepEqual(statuses(first), [200]);
+      assert.deepEqual(statusesOf(first), [200]);
       // One byte every 300 ms: each read is quick, the head never ends.
       const trickle = "GET /_ping HTTP/1.1\r\nX-Slow: abcdefghij";
       const started = Date.now();
@@ -175,7 +173,7 @@ limitTest(
       }
       const answer = await readAnswer(conn, { timeoutMs: 3000 });
       assert.ok(ended || answer.end === "eof", "the connection stayed open");
-      assert.deepEqual(statuses(answer), [408], answer.text);
+      assert.deepEqual(statusesOf(answer), [408], answer.text);
     } finally {
       closeQuietly(conn);
     }
@@ -191,7 +189,7 @@ limitTest(
       // Let the proxy accept all three before the fourth arrives.
       await new Promise((resolve) => setTimeout(resolve, 300));
       const refusedAnswer = await rawExchange(socket, request("GET", "/_ping"));
-      assert.deepEqual(statuses(refusedAnswer), [503], refusedAnswer.text);
+      assert.deepEqual(statusesOf(refusedAnswer), [503], refusedAnswer.text);
       assert.match(refusedAnswer.responses[0]?.body ?? "", /too many/);
       closeQuietly(held.pop()!);
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -199,20 +197,12 @@ limitTest(
         socket,
         request("GET", "/_ping", [["Connection", "close"]]),
       );
-      assert.deepEqual(statuses(admitted), [200], admitted.text);
+      assert.deepEqual(statusesOf(admitted), [200], admitted.text);
     } finally {
       held.forEach(closeQuietly);
     }
   },
 );
-
-/** A loopback port that was free a moment ago. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 const TCP_PORT = freePort();
 
@@ -229,14 +219,14 @@ limitTest(
     try {
       await new Promise((resolve) => setTimeout(resolve, 300));
       const third = await rawExchange(address, request("GET", "/_ping"));
-      assert.deepEqual(statuses(third), [503], third.text);
+      assert.deepEqual(statusesOf(third), [503], third.text);
       assert.match(third.responses[0]?.body ?? "", /from this client/);
       // The Unix socket is not that client.
       const local = await rawExchange(
         socket,
         request("GET", "/_ping", [["Connection", "close"]]),
       );
-      assert.deepEqual(statuses(local), [200], local.text);
+      assert.deepEqual(statusesOf(local), [200], local.text);
     } finally {
       held.forEach(closeQuietly);
     }
@@ -253,7 +243,7 @@ limitTest(
       await writeAll(idle, latin1Bytes(request("GET", "/_ping")));
       await writeAll(stream, latin1Bytes(request("GET", "/events")));
       const first = await readAnswer(idle, { responses: 1 });
-      assert.deepEqual(statuses(first), [200]);
+      assert.deepEqual(statusesOf(first), [200]);
       const closed = await readAnswer(idle, { timeoutMs: 3000 });
       assert.equal(closed.end, "eof", "the idle connection stayed open");
       // No event happens on this engine meanwhile; the stream must stay.

@@ -6,14 +6,8 @@
 import * as assert from "node:assert/strict";
 import { docker, startDockgate } from "../support/dockgate.ts";
 import { DIRECT_MODE } from "../support/dockgate.ts";
+import { freePort } from "../support/free_port.ts";
 import { integrationTest, withDockgate } from "../support/integration.ts";
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 integrationTest(
   "dockgate listens on TCP and forwards to a tcp:// engine",

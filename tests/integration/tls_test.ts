@@ -7,18 +7,12 @@
 import * as assert from "node:assert/strict";
 import { describeResult, docker } from "../support/docker_cli.ts";
 import { DIRECT_MODE } from "../support/dockgate.ts";
+import { freePort } from "../support/free_port.ts";
 import { integrationTest, withDockgate } from "../support/integration.ts";
 import {
   makeTestCertificates,
   opensslAvailable,
 } from "../support/tls_certs.ts";
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 integrationTest(
   "the docker CLI runs ps and run -i through a TLS listener",

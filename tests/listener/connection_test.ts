@@ -9,8 +9,10 @@ import {
   rawExchange,
   readAnswer,
   request,
+  statusesOf,
   writeAll,
 } from "../hostile/_raw_http.ts";
+import { sleep } from "../support/deadline.ts";
 import { waitFor } from "../hostile/_process.ts";
 import { withProxy } from "./_proxy.ts";
 
@@ -18,14 +20,6 @@ const UPGRADE: Array<[string, string]> = [
   ["Connection", "Upgrade"],
   ["Upgrade", "tcp"],
 ];
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function statuses(result: { responses: Array<{ status: number }> }) {
-  return result.responses.map((response) => response.status);
-}
 
 /** Reads whatever arrives on `conn` within `ms`, as text. */
 async function drain(conn: Deno.Conn, ms: number): Promise<string> {
@@ -53,7 +47,7 @@ Deno.test("a 101 from the engine on a route that does not hijack is a 502, never
         request("POST", "/containers/create"),
       { timeoutMs: 2000 },
     );
-    assert.deepEqual(statuses(result), [502], result.text);
+    assert.deepEqual(statusesOf(result), [502], result.text);
     assert.doesNotMatch(result.text, /ENGINE-RAW/);
     assert.equal(result.end, "eof");
     assert.deepEqual(fake.requests.map((r) => r.target), ["/containers/json"]);
@@ -118,7 +112,7 @@ Deno.test("a non-101 answer on a hijack route is relayed and the next request is
         request("GET", "/_ping", [["Connection", "close"]]),
       { timeoutMs: 2000 },
     );
-    assert.deepEqual(statuses(result), [404, 200], result.text);
+    assert.deepEqual(statusesOf(result), [404, 200], result.text);
     assert.deepEqual(
       fake.requests.map((r) => `${r.method} ${r.target}`),
       ["POST /exec/x/start", "GET /_ping"],
@@ -147,7 +141,7 @@ Deno.test("an error with a raw-stream type on a hijack route is relayed, not tun
         "RAW BYTES THAT MUST NOT REACH THE ENGINE",
       { timeoutMs: 2000 },
     );
-    assert.deepEqual(statuses(result), [404], result.text);
+    assert.deepEqual(statusesOf(result), [404], result.text);
     assert.match(result.responses[0]?.body ?? "", /No such container/);
     assert.equal(afterAnswer, "");
   });
@@ -174,7 +168,7 @@ Deno.test("a multiplexed stream on a route that does not hijack is relayed", asy
         request("GET", "/_ping", [["Connection", "close"]]),
       { timeoutMs: 2000 },
     );
-    assert.deepEqual(statuses(result), [200, 200], result.text);
+    assert.deepEqual(statusesOf(result), [200, 200], result.text);
     assert.equal(result.responses[0]?.body, "hello");
   });
 });
@@ -199,7 +193,7 @@ Deno.test("a malformed chunked upload is answered 400, not a 5xx", async () => {
       ]) + "5\r\nhello\r\nzz\r\n",
       { timeoutMs: 3000 },
     );
-    assert.deepEqual(statuses(result), [400], result.text);
+    assert.deepEqual(statusesOf(result), [400], result.text);
     assert.match(result.responses[0]?.body ?? "", /chunk/);
   });
 });
@@ -257,7 +251,7 @@ Deno.test("a stream keeps going while the client pipelines its next request", as
         request("GET", "/_ping", [["Connection", "close"]]),
       { timeoutMs: 3000 },
     );
-    assert.deepEqual(statuses(result), [200, 200], result.text);
+    assert.deepEqual(statusesOf(result), [200, 200], result.text);
     assert.equal(result.responses[0]?.body, "onetwo");
   });
 });
@@ -331,12 +325,12 @@ Deno.test("a fault in policy code answers 500 for that request only, logged with
           ),
         );
         const both = await readAnswer(busy, { responses: 2 });
-        assert.deepEqual(statuses(both), [500, 200], both.text);
+        assert.deepEqual(statusesOf(both), [500, 200], both.text);
         const other = await rawExchange(
           socket,
           request("GET", "/version", [["Connection", "close"]]),
         );
-        assert.deepEqual(statuses(other), [200]);
+        assert.deepEqual(statusesOf(other), [200]);
         const message = JSON.parse(both.responses[0]?.body ?? "{}").message;
         const id = /request ([^)]+)\)/.exec(message)?.[1];
         assert.ok(id, message);

@@ -1,64 +1,46 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { getLogger, type LogRecord, reset } from "@logtape/logtape";
+import { getLogger, reset } from "@logtape/logtape";
 import { createLineSink } from "../../src/log/line_formatters.ts";
 import { setupLogging } from "../../src/log/setup_logging.ts";
+import { captureRecords } from "./_records.ts";
 
 const SETUP_MODULE = new URL("../../src/log/setup_logging.ts", import.meta.url)
   .href;
 const DENO_JSON = fileURLToPath(new URL("../../deno.json", import.meta.url));
 
 Deno.test("setupLogging() drops records below the level", async () => {
-  const records: LogRecord[] = [];
-  try {
-    await setupLogging({
-      level: "warn",
-      format: "text",
-      sink: (record) => records.push(record),
-    });
-    const logger = getLogger(["dockgate", "test"]);
-    logger.debug("debug {n}", { n: 1 });
-    logger.info("info {n}", { n: 2 });
-    logger.warn("warn {n}", { n: 3 });
-    logger.error("error {n}", { n: 4 });
-    deepStrictEqual(records.map((record) => record.level), [
-      "warning",
-      "error",
-    ]);
-    deepStrictEqual(records[0]?.category, ["dockgate", "test"]);
-  } finally {
-    await reset();
-  }
+  const records = await captureRecords(
+    { level: "warn", format: "text" },
+    () => {
+      const logger = getLogger(["dockgate", "test"]);
+      logger.debug("debug {n}", { n: 1 });
+      logger.info("info {n}", { n: 2 });
+      logger.warn("warn {n}", { n: 3 });
+      logger.error("error {n}", { n: 4 });
+    },
+  );
+  deepStrictEqual(records.map((record) => record.level), [
+    "warning",
+    "error",
+  ]);
+  deepStrictEqual(records[0]?.category, ["dockgate", "test"]);
 });
 
 Deno.test("setupLogging() at debug keeps debug records", async () => {
-  const records: LogRecord[] = [];
-  try {
-    await setupLogging({
-      level: "debug",
-      format: "json",
-      sink: (record) => records.push(record),
-    });
-    getLogger(["dockgate"]).debug("starting");
-    equal(records.length, 1);
-  } finally {
-    await reset();
-  }
+  const records = await captureRecords(
+    { level: "debug", format: "json" },
+    () => getLogger(["dockgate"]).debug("starting"),
+  );
+  equal(records.length, 1);
 });
 
 Deno.test("setupLogging() ignores categories outside dockgate", async () => {
-  const records: LogRecord[] = [];
-  try {
-    await setupLogging({
-      level: "debug",
-      format: "text",
-      sink: (record) => records.push(record),
-    });
-    getLogger(["hono"]).error("not ours");
-    equal(records.length, 0);
-  } finally {
-    await reset();
-  }
+  const records = await captureRecords(
+    { level: "debug", format: "text" },
+    () => getLogger(["hono"]).error("not ours"),
+  );
+  equal(records.length, 0);
 });
 
 Deno.test("setupLogging() with a JSON sink writes parseable lines", async () => {

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { closeQuietly, readToEnd } from "../hostile/_raw_http.ts";
+
 /** An answer, body read whole. */
 export interface ApiAnswer {
   status: number;
@@ -66,19 +68,7 @@ export async function apiRequest(
     ];
     await conn.write(new TextEncoder().encode(lines.join("\r\n")));
     if (body !== null) await conn.write(body);
-    const chunks: Uint8Array[] = [];
-    const buffer = new Uint8Array(65536);
-    while (true) {
-      const count = await conn.read(buffer);
-      if (count === null) break;
-      chunks.push(buffer.slice(0, count));
-    }
-    const all = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
-    let offset = 0;
-    for (const chunk of chunks) {
-      all.set(chunk, offset);
-      offset += chunk.length;
-    }
+    const all = await readToEnd(conn);
     const text = DECODER.decode(all);
     const headEnd = text.indexOf("\r\n\r\n");
     const headLines = text.slice(0, headEnd).split("\r\n");
@@ -105,10 +95,6 @@ export async function apiRequest(
       json: () => JSON.parse(bodyText),
     };
   } finally {
-    try {
-      conn.close();
-    } catch {
-      // Closed by the peer.
-    }
+    closeQuietly(conn);
   }
 }

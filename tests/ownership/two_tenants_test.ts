@@ -97,6 +97,18 @@ async function mustFail(
   );
 }
 
+/** Runs a detached `sleep 300` named `name` with no network; its ID. */
+async function runSleeper(name: string, host: string): Promise<string> {
+  const args = ["run", "-d", "--name", name, "--network", "none"];
+  const result = await must([...args, TINY_IMAGE, "sleep", "300"], host);
+  return result.stdout.trim();
+}
+
+/** The non-empty lines `docker args` prints on `host`. */
+async function listed(args: string[], host: string): Promise<string[]> {
+  return lines((await must(args, host)).stdout);
+}
+
 function unique(prefix: string): string {
   return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
 }
@@ -134,74 +146,33 @@ integrationTest(
       const [va, vb] = [unique("va"), unique("vb")];
       const [na, nb] = [unique("na"), unique("nb")];
       try {
-        await must([
-          "run",
-          "-d",
-          "--name",
-          ca,
-          "--network",
-          "none",
-          TINY_IMAGE,
-          "sleep",
-          "300",
-        ], a);
-        await must([
-          "run",
-          "-d",
-          "--name",
-          cb,
-          "--network",
-          "none",
-          TINY_IMAGE,
-          "sleep",
-          "300",
-        ], b);
+        await runSleeper(ca, a);
+        await runSleeper(cb, b);
         await must(["volume", "create", va], a);
         await must(["volume", "create", vb], b);
         await must(["network", "create", na], a);
         await must(["network", "create", nb], b);
 
-        const psA = lines(
-          (await must(["ps", "-a", "--format", "{{.Names}}"], a)).stdout,
-        );
-        const psB = lines(
-          (await must(["ps", "-a", "--format", "{{.Names}}"], b)).stdout,
-        );
-        assert.deepEqual(psA, [ca]);
-        assert.deepEqual(psB, [cb]);
-        assert.deepEqual(
-          lines((await must(["volume", "ls", "-q"], a)).stdout),
-          [va],
-        );
-        assert.deepEqual(
-          lines((await must(["volume", "ls", "-q"], b)).stdout),
-          [vb],
-        );
-        assert.deepEqual(
-          lines(
-            (await must(["network", "ls", "--format", "{{.Name}}"], a)).stdout,
-          ),
-          [na],
-        );
-        assert.deepEqual(
-          lines(
-            (await must(["network", "ls", "--format", "{{.Name}}"], b)).stdout,
-          ),
-          [nb],
-        );
+        const listings: [string[], string, string][] = [
+          [["ps", "-a", "--format", "{{.Names}}"], ca, cb],
+          [["volume", "ls", "-q"], va, vb],
+          [["network", "ls", "--format", "{{.Name}}"], na, nb],
+        ];
+        for (const [args, ofA, ofB] of listings) {
+          assert.deepEqual(await listed(args, a), [ofA], args.join(" "));
+          assert.deepEqual(await listed(args, b), [ofB], args.join(" "));
+        }
         // The client's own filters narrow further; they cannot widen.
-        const widened = await must(
-          [
-            "ps",
-            "-a",
-            "--filter",
-            "label=dockgate.owner=tenant-b",
-            "--format",
-            "{{.Names}}",
-          ],
-          a,
+        const widened = [
+          "ps",
+          "-a",
+          "--filter",
+          "label=dockgate.owner=tenant-b",
+        ];
+        assert.deepEqual(
+          await listed([...widened, "--format", "{{.Names}}"], a),
+          [],
         );
-        assert.deepEqual(lines(widened.stdout), []);
 
         const until = String(Math.floor(Date.now() / 1000) + 1);
         const eventsA = await must(
@@ -220,8 +191,9 @@ integrationTest(
         assert.ok(!lines(eventsA.stdout).includes(cb), eventsA.stdout);
 
         // The engine itself sees both: the difference is dockgate's.
-        const all = lines(
-          (await must(["ps", "-a", "--format", "{{.Names}}"], engine)).stdout,
+        const all = await listed(
+          ["ps", "-a", "--format", "{{.Names}}"],
+          engine,
         );
         assert.ok(all.includes(ca) && all.includes(cb));
       } finally {
@@ -241,20 +213,7 @@ integrationTest(
     withTenants(async ({ a, b, engine, dir }) => {
       const cb = unique("cb");
       try {
-        const id = (await must(
-          [
-            "run",
-            "-d",
-            "--name",
-            cb,
-            "--network",
-            "none",
-            TINY_IMAGE,
-            "sleep",
-            "300",
-          ],
-          b,
-        )).stdout.trim();
+        const id = await runSleeper(cb, b);
         for (const ref of [cb, id, id.slice(0, 12)]) {
           await mustFail(
             ["inspect", "--type", "container", ref],
@@ -467,9 +426,7 @@ integrationTest(
             .stdout.trim(),
           "tenant-a",
         );
-        assert.ok(
-          lines((await must(["volume", "ls", "-q"], a)).stdout).includes(auto),
-        );
+        assert.ok((await listed(["volume", "ls", "-q"], a)).includes(auto));
         await must(
           [
             "create",
@@ -500,30 +457,17 @@ integrationTest(
           )).stdout.trim(),
           "tenant-a",
         );
-        await must([
-          "volume",
-          "create",
-          "--label",
-          "dockgate.owner=tenant-b",
-          va,
-        ], a);
-        assert.equal(
-          (await must(["volume", "inspect", "-f", volumeLabel, va], engine))
-            .stdout.trim(),
-          "tenant-a",
-        );
-        await must([
-          "network",
-          "create",
-          "--label",
-          "dockgate.owner=tenant-b",
-          na,
-        ], a);
-        assert.equal(
-          (await must(["network", "inspect", "-f", volumeLabel, na], engine))
-            .stdout.trim(),
-          "tenant-a",
-        );
+        const claimed: [string, string][] = [["volume", va], ["network", na]];
+        for (const [kind, name] of claimed) {
+          const foreign = ["--label", "dockgate.owner=tenant-b"];
+          await must([kind, "create", ...foreign, name], a);
+          assert.equal(
+            (await must([kind, "inspect", "-f", volumeLabel, name], engine))
+              .stdout.trim(),
+            "tenant-a",
+            `${kind} ${name}`,
+          );
+        }
         await must(["rm", "-v", ca, anonymousHolder], a);
         await must(["volume", "rm", auto, va], a);
         await must(["network", "rm", na], a);
@@ -562,20 +506,9 @@ integrationTest(
             .trim(),
           "tenant-a",
         );
-        assert.deepEqual(
-          lines(
-            (await must(["images", "--format", "{{.Repository}}:{{.Tag}}"], a))
-              .stdout,
-          ),
-          [tag],
-        );
-        assert.deepEqual(
-          lines(
-            (await must(["images", "--format", "{{.Repository}}:{{.Tag}}"], b))
-              .stdout,
-          ),
-          [],
-        );
+        const images = ["images", "--format", "{{.Repository}}:{{.Tag}}"];
+        assert.deepEqual(await listed(images, a), [tag]);
+        assert.deepEqual(await listed(images, b), []);
         await mustFail(["image", "inspect", tag], b, /no such image/i);
         // The CLI reads the 404 as a missing image and tries to pull,
         // which may not replace another owner's tag either.

@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { type LogRecord, reset } from "@logtape/logtape";
 import { auditExchange } from "../../src/app/audit.ts";
 import type { Exchange } from "../../src/app/exchange.ts";
-import { setupLogging } from "../../src/log/setup_logging.ts";
 import { deny } from "../../src/policy/deny.ts";
 import { createEndpointAcl } from "../../src/policy/endpoint_acl.ts";
 import { policyMiddleware } from "../../src/policy/policy_middleware.ts";
 import { loadConfig } from "../../src/config/load_config.ts";
+import { captureRecords } from "../log/_records.ts";
 import { fakeExchange } from "../ownership/_exchange.ts";
 
 const CLOSED = loadConfig({ env: {} });
@@ -128,38 +127,33 @@ Deno.test("audit-only records the first denial and still runs later steps", asyn
 });
 
 Deno.test("the audit record says audit-deny at warning level", async () => {
-  const records: LogRecord[] = [];
-  try {
-    await setupLogging({
-      level: "debug",
-      format: "json",
-      sink: (record) => records.push(record),
-    });
-    const exchange = fakeExchange("GET", "/containers/json");
-    exchange.profile = "learner";
-    await judge(exchange, { auditOnly: true });
-    auditExchange(exchange, 200);
-    const failed = fakeExchange("GET", "/containers/json");
-    await judge(failed, { auditOnly: true });
-    failed.verdict = {
-      ...failed.verdict,
-      decision: "error",
-      rule: "engine:unreachable",
-    };
-    auditExchange(failed, 502);
-    assert.deepEqual(
-      records.map((record) => [
-        record.level,
-        record.properties["decision"],
-        record.properties["profile"],
-        record.properties["rule"],
-      ]),
-      [
-        ["warning", "audit-deny", "learner", "section:CONTAINERS"],
-        ["error", "error", null, "engine:unreachable"],
-      ],
-    );
-  } finally {
-    await reset();
-  }
+  const records = await captureRecords(
+    { level: "debug", format: "json" },
+    async () => {
+      const exchange = fakeExchange("GET", "/containers/json");
+      exchange.profile = "learner";
+      await judge(exchange, { auditOnly: true });
+      auditExchange(exchange, 200);
+      const failed = fakeExchange("GET", "/containers/json");
+      await judge(failed, { auditOnly: true });
+      failed.verdict = {
+        ...failed.verdict,
+        decision: "error",
+        rule: "engine:unreachable",
+      };
+      auditExchange(failed, 502);
+    },
+  );
+  assert.deepEqual(
+    records.map((record) => [
+      record.level,
+      record.properties["decision"],
+      record.properties["profile"],
+      record.properties["rule"],
+    ]),
+    [
+      ["warning", "audit-deny", "learner", "section:CONTAINERS"],
+      ["error", "error", null, "engine:unreachable"],
+    ],
+  );
 });

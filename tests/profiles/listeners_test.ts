@@ -11,8 +11,9 @@ import { eventually } from "../ownership/_tenants.ts";
 import { type Dockgate, startDockgate } from "../support/dockgate.ts";
 import { runCommand } from "../support/docker_cli.ts";
 import { DIRECT_MODE } from "../support/dockgate.ts";
+import { freePort } from "../support/free_port.ts";
 import { integrationTest } from "../support/integration.ts";
-import { type FakeEngine, freePort, startFakeEngine } from "./_fake_engine.ts";
+import { type FakeEngine, startFakeEngine } from "./_fake_engine.ts";
 
 const CI_TOKEN = "ci-token-0123456789abcdef";
 const OPS_TOKEN = "ops-token-0123456789abcdef";

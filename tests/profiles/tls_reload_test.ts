@@ -8,13 +8,14 @@ import assert from "node:assert/strict";
 import { probeHealth } from "../../src/cli/healthcheck.ts";
 import { eventually } from "../ownership/_tenants.ts";
 import { DIRECT_MODE, startDockgate } from "../support/dockgate.ts";
+import { freePort } from "../support/free_port.ts";
 import { integrationTest } from "../support/integration.ts";
 import {
   makeTestCertificates,
   opensslAvailable,
   type TestCertificates,
 } from "../support/tls_certs.ts";
-import { freePort, startFakeEngine } from "./_fake_engine.ts";
+import { startFakeEngine } from "./_fake_engine.ts";
 
 /** Whether `GET /_ping` over TLS answers 200, trusting `certs`' CA. */
 async function pingsTrusting(

@@ -29,8 +29,10 @@ import {
   rawExchange,
   readAnswer,
   request,
+  statusesOf,
   writeAll,
 } from "../hostile/_raw_http.ts";
+import { sleep } from "../support/deadline.ts";
 
 /** Options of {@linkcode runSoak}. */
 export interface SoakOptions {
@@ -72,10 +74,6 @@ const GATE_ENV = {
   // so resident memory tracks what is really kept.
   DENO_V8_FLAGS: "--max-old-space-size=96,--max-semi-space-size=4",
 };
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 function pick<T>(items: readonly T[]): T {
   return items[Math.floor(Math.random() * items.length)]!;
@@ -201,7 +199,7 @@ async function streamWorker(gate: Dockgate, until: number, tally: Tally) {
       const answer = await rawExchange(gate.socketPath, wire, {
         timeoutMs: 10_000,
       });
-      const statuses = answer.responses.map((response) => response.status);
+      const statuses = statusesOf(answer);
       if (statuses.length !== 4 || statuses.some((status) => status !== 200)) {
         tally.fail("raw keep-alive", `${statuses.join(",")} ${answer.end}`);
       } else {
@@ -259,7 +257,7 @@ async function malformedWorker(gate: Dockgate, until: number, tally: Tally) {
     const answer = await rawExchange(gate.socketPath, build(), {
       timeoutMs: 3000,
     });
-    const statuses = answer.responses.map((response) => response.status);
+    const statuses = statusesOf(answer);
     const expected = allowed.slice(0, statuses.length);
     if (statuses.length === 0 || statuses.join() !== expected.join()) {
       tally.fail(`malformed ${kind}`, `${statuses.join(",")} ${answer.end}`);

@@ -26,6 +26,11 @@ export async function raceDeadline<T>(
   }
 }
 
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 /** The message of a thrown value, without the "Error: " prefix. */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { LATE, raceDeadline } from "./deadline.ts";
+
 /** What a finished (or killed) program left behind. */
 export interface CommandResult {
   /** Exit code; 128 + signal number when a signal ended the program. */
@@ -144,6 +146,33 @@ export function describeResult(
     `stdout: ${result.stdout.slice(-2000)}`,
     `stderr: ${result.stderr.slice(-2000)}`,
   ].join("\n");
+}
+
+/**
+ * Sends SIGTERM to `child`, then SIGKILL if it has not exited within
+ * `graceMs`, and resolves with its status; `late` tells that SIGKILL was
+ * needed.
+ */
+export async function terminate(
+  child: Deno.ChildProcess,
+  graceMs: number,
+): Promise<{ status: Deno.CommandStatus; late: boolean }> {
+  killQuietly(child, "SIGTERM");
+  const late = await raceDeadline(child.status, graceMs) === LATE;
+  if (late) killQuietly(child, "SIGKILL");
+  return { status: await child.status, late };
+}
+
+/** Appends the text of `stream` to `into` as it arrives, until it ends. */
+export async function collectText(
+  stream: ReadableStream<Uint8Array>,
+  into: string[],
+): Promise<void> {
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) {
+    into.push(decoder.decode(chunk, { stream: true }));
+  }
+  into.push(decoder.decode());
 }
 
 /** Sends `signal` to `child` unless it has already exited. */

@@ -12,8 +12,8 @@
  */
 
 import type { Engine } from "./engine.ts";
-import { killQuietly } from "./docker_cli.ts";
-import { LATE, messageOf, raceDeadline } from "./deadline.ts";
+import { collectText, killQuietly, terminate } from "./docker_cli.ts";
+import { messageOf } from "./deadline.ts";
 import { waitForPing } from "./ping.ts";
 
 export { docker, dockerEnv } from "./docker_cli.ts";
@@ -130,8 +130,8 @@ export async function startDockgate(
   liveGates.add(child);
   const output: string[] = [];
   const drained = Promise.all([
-    collect(child.stderr, output),
-    collect(child.stdout, output),
+    collectText(child.stderr, output),
+    collectText(child.stdout, output),
   ]);
   const logs = () => output.join("");
   try {
@@ -171,14 +171,11 @@ async function stopGate(
   logs: () => string,
   dir: string,
 ): Promise<number> {
-  killQuietly(child, "SIGTERM");
-  const outcome = await raceDeadline(child.status, STOP_TIMEOUT_MS);
-  if (outcome === LATE) killQuietly(child, "SIGKILL");
-  const status = await child.status;
+  const { status, late } = await terminate(child, STOP_TIMEOUT_MS);
   liveGates.delete(child);
   await drained;
   await Deno.remove(dir, { recursive: true });
-  if (outcome === LATE) {
+  if (late) {
     throw new Error(
       `dockgate ignored SIGTERM for ${STOP_TIMEOUT_MS} ms\n` +
         logs().slice(-4000),
@@ -200,17 +197,6 @@ function directGate(engine: Engine): Dockgate {
     logs: () => "",
     stop: () => Promise.resolve(0),
   };
-}
-
-async function collect(
-  stream: ReadableStream<Uint8Array>,
-  into: string[],
-): Promise<void> {
-  const decoder = new TextDecoder();
-  for await (const chunk of stream) {
-    into.push(decoder.decode(chunk, { stream: true }));
-  }
-  into.push(decoder.decode());
 }
 
 function passedEnv(): Record<string, string> {

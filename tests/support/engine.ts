@@ -10,8 +10,8 @@
  * @module
  */
 
-import { docker, killQuietly } from "./docker_cli.ts";
-import { LATE, messageOf, raceDeadline } from "./deadline.ts";
+import { docker, killQuietly, terminate } from "./docker_cli.ts";
+import { messageOf } from "./deadline.ts";
 import { waitForPing } from "./ping.ts";
 
 /** A running dockerd that only the tests use. */
@@ -26,6 +26,21 @@ export interface Engine {
   logs(): string;
   /** Stops the engine, its containerd and shims, then removes the dir. */
   stop(): Promise<void>;
+}
+
+/** Where a private dockerd keeps everything, and the flags that say so. */
+export interface EngineFiles {
+  /** Temp dir under /tmp holding everything the engine writes. */
+  readonly dir: string;
+  /** Path of the engine's API socket. */
+  readonly socketPath: string;
+  /** The file dockerd's stdout and stderr go to. */
+  readonly logPath: string;
+  /**
+   * dockerd's flags: socket, data root, exec root, pidfile and config all
+   * in `dir`; no firewall, bridge or IP forwarding.
+   */
+  readonly args: readonly string[];
 }
 
 /** The busybox image every flow runs; see {@linkcode ensureTinyImage}. */
@@ -110,44 +125,12 @@ export async function startEngine(): Promise<Engine> {
   if (dockerd === undefined) {
     throw new Error("Cannot start the test engine: dockerd not found");
   }
-  // A short dir keeps containerd's sockets under the exec root well below
-  // the 108-byte limit of a Unix socket path, whatever TMPDIR says.
-  const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "dge-" });
-  const socketPath = `${dir}/engine.sock`;
-  const logPath = `${dir}/engine.log`;
-  // An empty daemon.json keeps a host-wide /etc/docker/daemon.json out.
-  await Deno.writeTextFile(`${dir}/daemon.json`, "{}\n");
-  const args = [
-    "--iptables=false",
-    "--ip-forward=false",
-    "--ip-masq=false",
-    "--bridge=none",
-    "--storage-driver=vfs",
-    "--shutdown-timeout=3",
-    `--host=unix://${socketPath}`,
-    `--data-root=${dir}/data`,
-    `--exec-root=${dir}/x`,
-    `--pidfile=${dir}/dockerd.pid`,
-    `--config-file=${dir}/daemon.json`,
-  ];
-  // The shell only redirects the log to a file and then becomes dockerd,
-  // so the pid we hold is dockerd's own and no pipe can fill up.
-  const child = new Deno.Command("sh", {
-    args: ["-c", 'exec "$0" "$@" >"$ENGINE_LOG" 2>&1', dockerd, ...args],
-    env: { PATH: enginePath(), ENGINE_LOG: logPath },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const engine = makeEngine(child, dir, socketPath, logPath);
+  const files = await makeEngineFiles("dge-");
+  const child = spawnDockerd(files, dockerd);
+  const engine = makeEngine(child, files);
   liveEngines.add(engine);
   try {
-    await waitForPing(socketPath, {
-      timeoutMs: ENGINE_START_TIMEOUT_MS,
-      stopped: child.status,
-      what: "dockerd",
-    });
+    await waitForDockerd(files, child, "dockerd");
   } catch (error) {
     const log = engine.logs().slice(-3000);
     await engine.stop();
@@ -174,6 +157,89 @@ export async function stopSharedEngine(): Promise<void> {
   if (current === undefined) return;
   const engine = await current.catch(() => undefined);
   await engine?.stop();
+}
+
+/**
+ * Creates the temp dir of a new private dockerd (named `prefix` and a
+ * random part) with an empty daemon.json in it.
+ */
+export async function makeEngineFiles(prefix: string): Promise<EngineFiles> {
+  // A short dir keeps containerd's sockets under the exec root well below
+  // the 108-byte limit of a Unix socket path, whatever TMPDIR says.
+  const dir = await Deno.makeTempDir({ dir: "/tmp", prefix });
+  const socketPath = `${dir}/engine.sock`;
+  // An empty daemon.json keeps a host-wide /etc/docker/daemon.json out.
+  await Deno.writeTextFile(`${dir}/daemon.json`, "{}\n");
+  return {
+    dir,
+    socketPath,
+    logPath: `${dir}/engine.log`,
+    args: [
+      "--iptables=false",
+      "--ip-forward=false",
+      "--ip-masq=false",
+      "--bridge=none",
+      "--storage-driver=vfs",
+      "--shutdown-timeout=3",
+      `--host=unix://${socketPath}`,
+      `--data-root=${dir}/data`,
+      `--exec-root=${dir}/x`,
+      `--pidfile=${dir}/dockerd.pid`,
+      `--config-file=${dir}/daemon.json`,
+    ],
+  };
+}
+
+/**
+ * Starts `dockerd` (a path, or a name looked up in PATH and the sbin dirs)
+ * on `files`, appending its output to the log, so an engine started again
+ * on the same files keeps its earlier log.
+ */
+export function spawnDockerd(
+  files: EngineFiles,
+  dockerd = "dockerd",
+): Deno.ChildProcess {
+  // The shell only redirects the log to a file and then becomes dockerd,
+  // so the pid we hold is dockerd's own and no pipe can fill up.
+  return new Deno.Command("sh", {
+    args: ["-c", 'exec "$0" "$@" >>"$ENGINE_LOG" 2>&1', dockerd, ...files.args],
+    env: { PATH: enginePath(), ENGINE_LOG: files.logPath },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
+/**
+ * Resolves once the dockerd `child` answers `_ping` on its socket; throws
+ * when it exits first or does not answer in time. `what` names it in the
+ * error.
+ */
+export function waitForDockerd(
+  files: EngineFiles,
+  child: Deno.ChildProcess,
+  what: string,
+): Promise<void> {
+  return waitForPing(files.socketPath, {
+    timeoutMs: ENGINE_START_TIMEOUT_MS,
+    stopped: child.status,
+    what,
+  });
+}
+
+/** Stops the dockerd `child`: SIGTERM, and SIGKILL if it does not exit. */
+export async function stopDockerd(child: Deno.ChildProcess): Promise<void> {
+  await terminate(child, ENGINE_STOP_TIMEOUT_MS);
+}
+
+/** The engine's log so far, or "" before it wrote one. */
+export function readEngineLog(files: EngineFiles): string {
+  try {
+    return Deno.readTextFileSync(files.logPath);
+  } catch {
+    return "";
+  }
 }
 
 /**
@@ -240,35 +306,20 @@ async function buildTinyImage(engine: Engine): Promise<void> {
 
 function makeEngine(
   child: Deno.ChildProcess,
-  dir: string,
-  socketPath: string,
-  logPath: string,
+  files: EngineFiles,
 ): RunningEngine {
+  const { dir, socketPath } = files;
   let stopped: Promise<void> | undefined;
   const engine: RunningEngine = {
     dir,
     socketPath,
     dockerHost: `unix://${socketPath}`,
-    logs() {
-      try {
-        return Deno.readTextFileSync(logPath);
-      } catch {
-        return "";
-      }
-    },
+    logs: () => readEngineLog(files),
     stop() {
       stopped ??= (async () => {
         liveEngines.delete(engine);
-        killQuietly(child, "SIGTERM");
-        const outcome = await raceDeadline(
-          child.status,
-          ENGINE_STOP_TIMEOUT_MS,
-        );
-        if (outcome === LATE) {
-          killQuietly(child, "SIGKILL");
-          await child.status;
-        }
-        cleanUp(dir);
+        await stopDockerd(child);
+        removeEngineDir(dir);
       })();
       return stopped;
     },
@@ -280,17 +331,17 @@ function makeEngine(
         sleepSync(100);
       }
       if (isRunning(child.pid)) killQuietly(child, "SIGKILL");
-      cleanUp(dir);
+      removeEngineDir(dir);
     },
   };
   return engine;
 }
 
 /**
- * Ends what the engine left (its containerd and shims when it had to be
- * killed), lifts mounts under `dir` and removes it.
+ * Ends what the engine in `dir` left (its containerd and shims when it had
+ * to be killed), lifts mounts under `dir` and removes it.
  */
-function cleanUp(dir: string): void {
+export function removeEngineDir(dir: string): void {
   for (const pid of processesMentioning(dir)) {
     try {
       Deno.kill(pid, "SIGKILL");

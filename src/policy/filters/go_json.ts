@@ -330,8 +330,12 @@ function asObject(value: unknown, path: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** Plain assignment would turn a `__proto__` key into a prototype change. */
-function defineEntry(
+/**
+ * Sets `key` on `target` as an ordinary own entry, the way `JSON.parse`
+ * does: plain assignment would turn a `__proto__` key into a prototype
+ * change.
+ */
+export function defineEntry(
   target: Record<string, unknown>,
   key: string,
   value: unknown,

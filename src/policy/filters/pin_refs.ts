@@ -16,6 +16,7 @@ import {
   joinedContainer,
   volumesFromContainer,
 } from "./container_refs.ts";
+import { defineEntry } from "./go_json.ts";
 import { isLookedUpNetwork, serviceNetworkTargets } from "./network_routes.ts";
 import { asRecord, listField, recordField, stringField } from "./policy.ts";
 import { percentDecode } from "../percent_decode.ts";
@@ -276,18 +277,4 @@ function cloneRecord(value: unknown): Record<string, unknown> | undefined {
     defineEntry(copy, key, item);
   }
   return copy;
-}
-
-/** Plain assignment would turn a `__proto__` key into a prototype change. */
-function defineEntry(
-  target: Record<string, unknown>,
-  key: string,
-  value: unknown,
-): void {
-  Object.defineProperty(target, key, {
-    value,
-    enumerable: true,
-    writable: true,
-    configurable: true,
-  });
 }

@@ -11,7 +11,7 @@
 
 import type { OwnerLabel } from "../../config/profile_values.ts";
 import { collectContainerRefs } from "../filters/container_refs.ts";
-import { BodyError } from "../filters/go_json.ts";
+import { BodyError, defineEntry } from "../filters/go_json.ts";
 import {
   asRecord,
   listField,
@@ -43,12 +43,7 @@ function stringMap(value: unknown): Record<string, string> {
   const output: Record<string, string> = {};
   for (const [key, item] of Object.entries(record ?? {})) {
     if (typeof item === "string") {
-      Object.defineProperty(output, key, {
-        value: item,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      defineEntry(output, key, item);
     }
   }
   return output;
@@ -164,12 +159,7 @@ export function stampLabels(
     throw new BodyError(`${key} is not a map of labels`);
   }
   const labels = stringMap(current);
-  Object.defineProperty(labels, owner.name, {
-    value: owner.value,
-    enumerable: true,
-    writable: true,
-    configurable: true,
-  });
+  defineEntry(labels, owner.name, owner.value);
   record[key] = labels;
 }
 

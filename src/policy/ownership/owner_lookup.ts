@@ -7,6 +7,7 @@
  */
 
 import { exchangeWithEngine } from "../../upstream/engine_exchange.ts";
+import { readAnswerBody } from "../../upstream/engine_lookup.ts";
 import type { EnginePool } from "../../upstream/engine_pool.ts";
 
 /** An engine object as owner isolation sees it. */
@@ -53,26 +54,14 @@ async function callEngine(
     headers: sent === null ? [] : [["Content-Type", "application/json"]],
     body: sent === null ? { kind: "none" } : { kind: "bytes", bytes: sent },
   });
-  const pieces: Uint8Array[] = [];
-  let total = 0;
-  for await (const piece of response.body()) {
-    total += piece.length;
-    if (total > MAX_ANSWER_BYTES) {
-      response.abort();
-      throw new RangeError(`engine's answer to ${path} is too large`);
-    }
-    pieces.push(piece);
+  const bytes = await readAnswerBody(response, MAX_ANSWER_BYTES);
+  if (bytes === undefined) {
+    throw new RangeError(`engine's answer to ${path} is too large`);
   }
   const status = response.head.status;
   if (status === 404) return null;
   if (status < 200 || status > 299) {
     throw new Error(`engine answered ${status} to ${method} ${path}`);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const piece of pieces) {
-    bytes.set(piece, offset);
-    offset += piece.length;
   }
   const parsed: unknown = JSON.parse(new TextDecoder().decode(bytes));
   if (parsed === null || typeof parsed !== "object") {

@@ -11,7 +11,11 @@
  */
 
 import type { OwnerLabel } from "../../config/profile_values.ts";
-import { BodyError, decodeEngineJson } from "../filters/go_json.ts";
+import {
+  BodyError,
+  decodeEngineJson,
+  defineEntry,
+} from "../filters/go_json.ts";
 import { percentDecode } from "../percent_decode.ts";
 
 const ENCODER = new TextEncoder();
@@ -57,12 +61,7 @@ export function addOwnerFilter(
         );
       }
       for (const item of items) set[item] = true;
-      Object.defineProperty(output, name, {
-        value: set,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      defineEntry(output, name, set);
     }
   }
   const labels = Object.hasOwn(output, "label") ? output["label"]! : {};
@@ -91,20 +90,10 @@ export function addOwnerLabel(
       throw new BodyError(`Cannot read labels: not a map of strings`);
     }
     for (const [key, value] of Object.entries(parsed)) {
-      Object.defineProperty(output, key, {
-        value,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      defineEntry(output, key, value);
     }
   }
-  Object.defineProperty(output, owner.name, {
-    value: owner.value,
-    enumerable: true,
-    writable: true,
-    configurable: true,
-  });
+  defineEntry(output, owner.name, owner.value);
   return JSON.stringify(output);
 }
 

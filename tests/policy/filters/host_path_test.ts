@@ -47,34 +47,25 @@ Deno.test("pathExposes() is true for the path and its ancestors only", () => {
 });
 
 Deno.test("parseBindSpec() classifies binds like the engine's Linux parser", () => {
-  deepStrictEqual(parseBindSpec("/var/run/:/x:ro"), {
-    kind: "bind",
-    source: "/var/run",
-    target: "/x",
-    mode: "ro",
-  });
-  deepStrictEqual(parseBindSpec("/a/../b:/b"), {
-    kind: "bind",
-    source: "/b",
-    target: "/b",
-    mode: "",
-  });
-  deepStrictEqual(parseBindSpec("data:/data:rw"), {
-    kind: "volume",
-    name: "data",
-    target: "/data",
-    mode: "rw",
-  });
-  deepStrictEqual(parseBindSpec("var/run:/x"), {
-    kind: "volume",
-    name: "var/run",
-    target: "/x",
-    mode: "",
-  });
-  deepStrictEqual(parseBindSpec("/only"), {
-    kind: "anonymous",
-    target: "/only",
-  });
+  const cases: [string, ReturnType<typeof parseBindSpec>][] = [
+    [
+      "/var/run/:/x:ro",
+      { kind: "bind", source: "/var/run", target: "/x", mode: "ro" },
+    ],
+    ["/a/../b:/b", { kind: "bind", source: "/b", target: "/b", mode: "" }],
+    [
+      "data:/data:rw",
+      { kind: "volume", name: "data", target: "/data", mode: "rw" },
+    ],
+    [
+      "var/run:/x",
+      { kind: "volume", name: "var/run", target: "/x", mode: "" },
+    ],
+    ["/only", { kind: "anonymous", target: "/only" }],
+  ];
+  for (const [spec, expected] of cases) {
+    deepStrictEqual(parseBindSpec(spec), expected, spec);
+  }
 });
 
 Deno.test("parseBindSpec() refuses what the engine refuses", () => {
