@@ -30,7 +30,7 @@ import {
 } from "./measurements.ts";
 import { killAll, readMemory } from "./processes.ts";
 import { freePort } from "./probe.ts";
-import { renderReport } from "./report.ts";
+import { renderReport, withKeptNotes } from "./report.ts";
 import type { BenchResults } from "./results.ts";
 import { type BenchSettings, settingsFromEnv } from "./settings.ts";
 import { measureStartup } from "./startup.ts";
@@ -154,6 +154,15 @@ async function runBench(settings: BenchSettings): Promise<BenchResults> {
   }
 }
 
+async function readIfPresent(path: string): Promise<string | null> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
 async function main(): Promise<number> {
   const settings = settingsFromEnv();
   const out = Deno.env.get("BENCH_OUT") ?? DEFAULT_OUT;
@@ -171,7 +180,10 @@ async function main(): Promise<number> {
     const results = await runBench(settings);
     const report = renderReport(results);
     console.log(report);
-    await Deno.writeTextFile(out, report);
+    await Deno.writeTextFile(
+      out,
+      withKeptNotes(report, await readIfPresent(out)),
+    );
     if (jsonOut !== undefined) {
       await Deno.writeTextFile(jsonOut, JSON.stringify(results, null, 2));
     }

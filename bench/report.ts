@@ -23,6 +23,20 @@ export const FLAT_STREAM_GROWTH_KIB = 32 * MIB_KIB;
 /** RSS allowed with 1,000 open event streams. */
 export const EVENT_RSS_LIMIT_KIB = 128 * MIB_KIB;
 
+/**
+ * Where hand-written notes start in bench/results.md (the analysis of the
+ * targets, say): a run rewrites everything above it and keeps the rest.
+ */
+export const NOTES_MARKER =
+  "<!-- Notes below this line are kept when the bench rewrites this file. -->";
+
+/** `report` followed by the notes of `previous`, if it had any. */
+export function withKeptNotes(report: string, previous: string | null): string {
+  const at = previous?.indexOf(NOTES_MARKER) ?? -1;
+  if (previous === null || at < 0) return report;
+  return `${report.trimEnd()}\n\n${previous.slice(at)}`;
+}
+
 /** Checks the targets of issue #5 against `results`. */
 export function checkTargets(results: BenchResults): TargetCheck[] {
   const checks: TargetCheck[] = [];

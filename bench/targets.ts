@@ -6,6 +6,7 @@
  * @module
  */
 
+import { runtimeFlags } from "../src/cli/runtime_flags.ts";
 import type { BenchEngine } from "./engine.ts";
 import { spawnTracked, stopTracked } from "./processes.ts";
 import { waitForTcpPing } from "./probe.ts";
@@ -88,8 +89,10 @@ export async function startDockgateTarget(
     MAX_CONNECTIONS_PER_CLIENT: "8192",
     TARGET_LOG: logPath,
   };
+  // The V8 flags of `deno task start` and of the compiled binary, so that
+  // memory is measured as dockgate runs.
   const args = ["run", "--allow-net", "--allow-read", "--allow-write"]
-    .concat(["--allow-env", MAIN_PATH]);
+    .concat(["--allow-env", ...runtimeFlags(), MAIN_PATH]);
   return await startLogged("dockgate", addr, Deno.execPath(), args, env);
 }
 

@@ -1,7 +1,8 @@
 /**
  * The Deno permissions dockgate runs with, defined once: `compile.sh`
  * embeds them in the executable and `deno task start` passes them to
- * `deno run`, both by running this module, which prints one flag a line.
+ * `deno run`, both by running this module, which prints one flag a line,
+ * the V8 flags of `runtime_flags.ts` last.
  *
  * What Deno 2.9 checks, as measured:
  *
@@ -29,6 +30,8 @@
  *
  * @module
  */
+
+import { runtimeFlags } from "./runtime_flags.ts";
 
 /** Socket files and directories dockgate may read and write by default. */
 export const DEFAULT_SOCKET_PATHS: readonly string[] = [
@@ -162,7 +165,8 @@ if (import.meta.main) {
   }
   let text: string;
   try {
-    text = permissionFlags(resolvePermissionScope(env)).join("\n") + "\n";
+    text = [...permissionFlags(resolvePermissionScope(env)), ...runtimeFlags()]
+      .join("\n") + "\n";
   } catch (error) {
     Deno.stderr.writeSync(
       new TextEncoder().encode(`permissions: ${(error as Error).message}\n`),

@@ -382,7 +382,7 @@ async function relayChunks(
       if (state === "data") {
         const piece = reader.take(remaining);
         if (piece.length === 0) break;
-        if (chunked) pending.add(piece);
+        pending.add(piece);
         written += piece.length;
         remaining -= piece.length;
         if (remaining === 0) state = "data-end";

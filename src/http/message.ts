@@ -202,10 +202,14 @@ export function singleHeader(
 
 /** Comma-separated tokens of a header such as Connection, lower-cased. */
 export function headerTokens(headers: HeaderList, name: string): string[] {
-  return headerValues(headers, name)
-    .flatMap((value) => value.split(","))
-    .map((token) => token.trim().toLowerCase())
-    .filter((token) => token !== "");
+  const tokens: string[] = [];
+  for (const value of headerValues(headers, name)) {
+    for (const part of value.split(",")) {
+      const token = part.trim().toLowerCase();
+      if (token !== "") tokens.push(token);
+    }
+  }
+  return tokens;
 }
 
 /**

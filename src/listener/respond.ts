@@ -131,9 +131,8 @@ export function relayedHead(
   const headers: HeaderList = [];
   let framing = engine.framing;
   let close = options.close || framing.kind === "close";
-  for (const [name, value] of engine.head.headers) {
-    const lower = name.toLowerCase();
-    if (!HOP_BY_HOP_HEADERS.has(lower)) headers.push([name, value]);
+  for (const field of engine.head.headers) {
+    if (!HOP_BY_HOP_HEADERS.has(field[0].toLowerCase())) headers.push(field);
   }
   if (engine.head.status === 101) {
     const upgrade = engine.head.headers.find(([name]) =>

@@ -262,13 +262,23 @@ function startSending(
     done: false,
     bodyError: undefined,
   };
-  state.sent = sendRequest(connection, request, state).then(
-    () => true,
-    () => false,
-  ).finally(() => {
-    state.done = true;
-  });
+  state.sent = settleSending(connection, request, state);
   return state;
+}
+
+async function settleSending(
+  connection: EngineConnection,
+  request: OutgoingRequest,
+  state: SendState,
+): Promise<boolean> {
+  try {
+    await sendRequest(connection, request, state);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    state.done = true;
+  }
 }
 
 async function sendRequest(

@@ -6,6 +6,7 @@ import {
   permissionFlags,
   resolvePermissionScope,
 } from "../../src/cli/permissions.ts";
+import { runtimeFlags } from "../../src/cli/runtime_flags.ts";
 import { repoPath } from "./sandboxed_gate.ts";
 
 /** Flags that would open what dockgate never needs. */
@@ -170,7 +171,7 @@ Deno.test("permissions.ts run as a script prints the flags one a line", async ()
   const env = { DOCKGATE_ALLOW_NET: "127.0.0.1:2375" };
   assert.deepEqual(
     await runPermissionsModule(env),
-    permissionFlags(resolvePermissionScope(env)),
+    [...permissionFlags(resolvePermissionScope(env)), ...runtimeFlags()],
   );
 });
 

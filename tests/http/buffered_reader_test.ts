@@ -160,3 +160,117 @@ Deno.test("BufferedReader asks an idle connection for a small read", async () =>
   await probe.readMore();
   assert.ok(asked > 0 && asked <= 16 * 1024, `first read asked for ${asked}`);
 });
+
+Deno.test("BufferedReader.takeHead() and takeLine() take only what is buffered", async () => {
+  const wire = ENCODER.encode("GET / HTTP/1.1\r\nX: 1\r\n\r\n5;e\r\n");
+  for (const pieces of splits(wire)) {
+    const source = piecesSource(pieces);
+    const reader = new BufferedReader(source);
+    let head = reader.takeHead(1024);
+    while (head === null) {
+      const reads = source.reads;
+      assert.equal(reader.takeHead(1024), null);
+      assert.equal(source.reads, reads, "takeHead() read from the source");
+      assert.ok(await reader.readMore());
+      head = reader.takeHead(1024);
+    }
+    assert.equal(text(head), "GET / HTTP/1.1\r\nX: 1");
+    let line = reader.takeLine(16);
+    while (line === null) {
+      assert.ok(await reader.readMore());
+      line = reader.takeLine(16);
+    }
+    assert.equal(text(line), "5;e\r\n", "the line lost its CRLF");
+    assert.equal(reader.buffered, 0);
+  }
+});
+
+Deno.test("BufferedReader.takeLine() refuses a bare LF and an overlong line", async () => {
+  const bare = new BufferedReader(piecesSource([ENCODER.encode("ab\ncd\r\n")]));
+  await bare.readMore();
+  assert.throws(() => bare.takeLine(16), SyntaxError);
+  const long = new BufferedReader(piecesSource([ENCODER.encode("abcdefgh")]));
+  await long.readMore();
+  // No line end yet, but already longer than any line it could become.
+  assert.throws(() => long.takeLine(5), LineTooLongError);
+});
+
+Deno.test("BufferedReader.take() hands out buffered bytes without reading", async () => {
+  const source = piecesSource([ENCODER.encode("abcdef"), ENCODER.encode("g")]);
+  const reader = new BufferedReader(source);
+  assert.equal(reader.take(4).length, 0);
+  assert.equal(source.reads, 0);
+  await reader.readMore();
+  assert.equal(text(reader.take(4)), "abcd");
+  assert.equal(text(reader.take(4)), "ef");
+  assert.equal(reader.take(4).length, 0);
+  assert.equal(source.reads, 1);
+});
+
+Deno.test("BufferedReader.readInto() gives buffered bytes first, then the rest of the stream", async () => {
+  for (const pieces of splits(PIPELINE)) {
+    const reader = new BufferedReader(piecesSource(pieces));
+    await reader.readHead(1024);
+    const target = new Uint8Array(7);
+    let rest = "";
+    let n = await reader.readInto(target);
+    while (n !== null) {
+      rest += text(target.subarray(0, n));
+      n = await reader.readInto(target);
+    }
+    assert.equal(rest, new TextDecoder().decode(PIPELINE).slice(28));
+    assert.equal(await reader.readInto(target), null);
+  }
+});
+
+Deno.test("BufferedReader.readInto() reads straight into the target and never alongside another read", async () => {
+  let pending: ((n: number | null) => void) | undefined;
+  let target: Uint8Array | undefined;
+  let reads = 0;
+  const reader = new BufferedReader({
+    read(buffer) {
+      reads++;
+      target = buffer;
+      return new Promise((resolve) => pending = resolve);
+    },
+  });
+  const mine = new Uint8Array(8);
+  const direct = reader.readInto(mine);
+  assert.equal(target, mine, "the read did not go straight to the target");
+  // A watcher asks for more meanwhile: it must wait, not read too.
+  const watcher = reader.readMore();
+  assert.equal(reads, 1);
+  target!.set(ENCODER.encode("abc"));
+  pending!(3);
+  assert.equal(await direct, 3);
+  assert.equal(text(mine.subarray(0, 3)), "abc");
+  // The watcher learns that a read happened and looks again itself.
+  assert.equal(await watcher, true);
+  assert.equal(reader.buffered, 0);
+  assert.equal(reads, 1);
+  const next = reader.readMore();
+  assert.equal(reads, 2);
+  pending!(null);
+  assert.equal(await next, false);
+});
+
+Deno.test("BufferedReader starts with a small buffer and grows it while reads fill it", async () => {
+  const asked: number[] = [];
+  let left = 512 * 1024;
+  const reader = new BufferedReader({
+    read(buffer) {
+      asked.push(buffer.length);
+      if (left === 0) return Promise.resolve(null);
+      const n = Math.min(left, buffer.length);
+      left -= n;
+      return Promise.resolve(n);
+    },
+  });
+  while (await reader.readMore()) reader.take(Number.MAX_SAFE_INTEGER);
+  assert.equal(asked[0], 1024, "the first read was not small");
+  assert.ok(asked.every((size) => size <= 128 * 1024), String(asked));
+  assert.ok(
+    asked.filter((size) => size >= 64 * 1024).length > 4,
+    `reads never grew: ${asked}`,
+  );
+});

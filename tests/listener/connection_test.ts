@@ -346,3 +346,31 @@ Deno.test("a fault in policy code answers 500 for that request only, logged with
     await reset();
   }
 });
+
+Deno.test("a chunked answer reaches an HTTP/1.0 client unframed, then the connection closes", async () => {
+  const handler: FakeHandler = async (req) => {
+    if (!req.target.startsWith("/containers/json")) return undefined;
+    await writeAll(
+      req.conn,
+      latin1Bytes(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" +
+          "Transfer-Encoding: chunked\r\n\r\n" +
+          "3;ext=1\r\n[1,\r\n2\r\n2]\r\n0\r\nX-Trailer: t\r\n\r\n",
+      ),
+    );
+    return "keep";
+  };
+  await withProxy({ handler }, async ({ socket }) => {
+    const result = await rawExchange(
+      socket,
+      "GET /containers/json HTTP/1.0\r\nHost: x\r\n\r\n",
+      { timeoutMs: 2000 },
+    );
+    const [head = "", body] = result.text.split("\r\n\r\n");
+    assert.match(head, /^HTTP\/1\.1 200 /);
+    assert.doesNotMatch(head, /transfer-encoding/i);
+    assert.match(head, /\r\nConnection: close(\r\n|$)/);
+    assert.equal(body, "[1,2]");
+    assert.equal(result.end, "eof");
+  });
+});
