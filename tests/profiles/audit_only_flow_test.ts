@@ -21,9 +21,17 @@ integrationTest(
           describeResult(`docker ${args.join(" ")}`, result),
         );
       }
-      const records = gate.logs().split("\n").filter((line) =>
-        line.includes('"decision":"audit-deny"')
-      ).map((line) => JSON.parse(line));
+      // Audit records are written once the answer is out, and arrive here
+      // through dockgate's stderr pipe: wait for them, boundedly.
+      const auditDenials = () =>
+        gate.logs().split("\n").filter((line) =>
+          line.includes('"decision":"audit-deny"')
+        ).map((line) => JSON.parse(line));
+      let records = auditDenials();
+      for (let tries = 0; records.length < 2 && tries < 50; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        records = auditDenials();
+      }
       assert.deepEqual(
         records.map((record) => [record.level, record.rule, record.status]),
         [

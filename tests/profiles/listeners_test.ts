@@ -122,6 +122,11 @@ listeners:
         assert.ok(engine.heads.length >= 3, forwarded);
         assert.doesNotMatch(forwarded, /authorization|x-dockgate-token/i);
         assert.ok(!forwarded.includes(CI_TOKEN));
+        // Audit records follow the answers through a pipe: wait for them.
+        for (let tries = 0; tries < 50; tries++) {
+          if (gate.logs().includes('"profile":"ci"')) break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
         const logs = gate.logs();
         assert.ok(!logs.includes(CI_TOKEN) && !logs.includes(OPS_TOKEN));
         assert.match(logs, /"profile":"ci"/);
