@@ -5,8 +5,8 @@
  * @module
  */
 
-const STATUS_LINE_REGEXP = /^HTTP\/1\.[01] (\d{3}) /;
-const ENCODER = new TextEncoder();
+import { freePort } from "../tests/support/free_port.ts";
+import { requestStatus } from "../tests/support/ping.ts";
 
 /** Splits `host:port`. */
 export function splitAddr(addr: string): { hostname: string; port: number } {
@@ -21,39 +21,13 @@ export function splitAddr(addr: string): { hostname: string; port: number } {
  * Sends `method target` to `addr` and resolves with the status code, or
  * `undefined` when nothing valid answered within `timeoutMs`.
  */
-export async function probeStatus(
+export function probeStatus(
   addr: string,
   method: string,
   target: string,
   timeoutMs = 2_000,
 ): Promise<number | undefined> {
-  let conn: Deno.TcpConn | undefined;
-  const timer = setTimeout(() => conn?.close(), timeoutMs);
-  try {
-    conn = await Deno.connect(splitAddr(addr));
-    const request = `${method} ${target} HTTP/1.1\r\nHost: bench\r\n` +
-      "Content-Length: 0\r\nConnection: close\r\n\r\n";
-    await conn.write(ENCODER.encode(request));
-    const buffer = new Uint8Array(256);
-    let received = "";
-    while (!received.includes("\r\n")) {
-      const count = await conn.read(buffer);
-      if (count === null) break;
-      received += new TextDecoder().decode(buffer.subarray(0, count));
-    }
-    const match = STATUS_LINE_REGEXP.exec(received);
-    return match?.[1] === undefined ? undefined : Number(match[1]);
-  } catch {
-    // Not listening yet, reset, or closed by the deadline.
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-    try {
-      conn?.close();
-    } catch {
-      // Already closed by the deadline.
-    }
-  }
+  return requestStatus(splitAddr(addr), method, target, timeoutMs);
 }
 
 /**
@@ -89,10 +63,4 @@ export async function waitForTcpPing(
   );
 }
 
-/** A free loopback TCP port (bound and released; fine on a private box). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
+export { freePort };

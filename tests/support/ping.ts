@@ -1,5 +1,6 @@
 /**
- * Readiness probes over a Unix socket, for the engine and for dockgate.
+ * Readiness probes and one-shot status requests, for the engine, dockgate
+ * and the benchmark's targets.
  *
  * @module
  */
@@ -7,20 +8,25 @@
 const STATUS_LINE_REGEXP = /^HTTP\/1\.[01] (\d{3}) /;
 
 /**
- * Sends `GET /_ping` to the HTTP server on the Unix socket `path` and
- * resolves with the status code, or `undefined` when nothing answered in
- * `timeoutMs` (no socket yet, refused, closed early, garbage).
+ * Sends one request with `Connection: close` on a fresh connection and
+ * resolves with the answer's status code, or `undefined` when nothing valid
+ * answered within `timeoutMs` (not listening yet, refused, closed early,
+ * garbage).
  */
-export async function pingSocket(
-  path: string,
+export async function requestStatus(
+  address: Deno.ConnectOptions | Deno.UnixConnectOptions,
+  method: string,
+  target: string,
   timeoutMs = 2_000,
 ): Promise<number | undefined> {
-  let connection: Deno.UnixConn | undefined;
+  let connection: Deno.Conn | undefined;
   const timer = setTimeout(() => connection?.close(), timeoutMs);
   try {
-    connection = await Deno.connect({ transport: "unix", path });
-    const request = "GET /_ping HTTP/1.1\r\nHost: localhost\r\n" +
-      "Connection: close\r\n\r\n";
+    connection = "path" in address
+      ? await Deno.connect(address)
+      : await Deno.connect(address);
+    const request = `${method} ${target} HTTP/1.1\r\nHost: localhost\r\n` +
+      "Content-Length: 0\r\nConnection: close\r\n\r\n";
     await connection.write(new TextEncoder().encode(request));
     const buffer = new Uint8Array(512);
     let received = "";
@@ -42,6 +48,18 @@ export async function pingSocket(
       // Already closed by the deadline.
     }
   }
+}
+
+/**
+ * Sends `GET /_ping` to the HTTP server on the Unix socket `path` and
+ * resolves with the status code, or `undefined` when nothing answered in
+ * `timeoutMs`.
+ */
+export function pingSocket(
+  path: string,
+  timeoutMs = 2_000,
+): Promise<number | undefined> {
+  return requestStatus({ transport: "unix", path }, "GET", "/_ping", timeoutMs);
 }
 
 /**
